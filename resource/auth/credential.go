@@ -1,0 +1,136 @@
+package auth
+
+import (
+	"encoding/base64"
+	"errors"
+	"net/http"
+	"strings"
+)
+
+// Kind is the shape of credential a request presented.
+type Kind int
+
+// Credential kinds.
+const (
+	KindNone    Kind = iota // nothing presented
+	KindBearer              // Authorization: Bearer <token>
+	KindAPIKey              // X-Api-Key: <key>
+	KindBasic               // Authorization: Basic base64(id:secret)
+	KindZscaler             // X-Zscaler-Client-ID + X-Zscaler-Client-Secret
+)
+
+// MaxCredentialLen bounds any presented credential; longer ones are rejected
+// before parsing (an oversized header is an attack, not a token).
+const MaxCredentialLen = 16 << 10
+
+// Credential is what a request presented. Token holds a bearer token or API
+// key; ID/Secret hold a Basic or X-Zscaler-* pair.
+type Credential struct {
+	Kind   Kind
+	Token  string
+	ID     string
+	Secret string
+}
+
+// Presented reports whether the request carried any credential.
+func (c Credential) Presented() bool { return c.Kind != KindNone }
+
+// ErrMalformed is returned when a credential header is present but unusable.
+var ErrMalformed = errors.New("malformed credentials")
+
+// ParseCredential extracts the credential from request headers. Exactly one
+// credential may be presented; several different ones, an unknown scheme or a
+// malformed value give an error wrapping ErrMalformed whose text is safe to
+// show (it never echoes the value).
+func ParseCredential(h http.Header) (Credential, error) {
+	var found []Credential
+	authz := h.Values("Authorization")
+	if len(authz) > 1 {
+		return Credential{}, malformed("more than one Authorization header")
+	}
+	if len(authz) == 1 {
+		c, err := parseAuthorization(authz[0])
+		if err != nil {
+			return Credential{}, err
+		}
+		found = append(found, c)
+	}
+	if keys := h.Values("X-Api-Key"); len(keys) > 0 {
+		if len(keys) > 1 {
+			return Credential{}, malformed("more than one X-Api-Key header")
+		}
+		k := strings.TrimSpace(keys[0])
+		if k == "" || len(k) > MaxCredentialLen || !printable(k) {
+			return Credential{}, malformed("X-Api-Key is empty or invalid")
+		}
+		found = append(found, Credential{Kind: KindAPIKey, Token: k})
+	}
+	ids, secrets := h.Values("X-Zscaler-Client-Id"), h.Values("X-Zscaler-Client-Secret")
+	if len(ids) > 0 || len(secrets) > 0 {
+		if len(ids) != 1 || len(secrets) != 1 {
+			return Credential{}, malformed("X-Zscaler-Client-ID and X-Zscaler-Client-Secret must both be sent once")
+		}
+		id, sec := strings.TrimSpace(ids[0]), strings.TrimSpace(secrets[0])
+		if id == "" || sec == "" || len(id)+len(sec) > MaxCredentialLen || !printable(id) || !printable(sec) {
+			return Credential{}, malformed("X-Zscaler-Client-ID or X-Zscaler-Client-Secret is empty or invalid")
+		}
+		found = append(found, Credential{Kind: KindZscaler, ID: id, Secret: sec})
+	}
+	switch len(found) {
+	case 0:
+		return Credential{}, nil
+	case 1:
+		return found[0], nil
+	default:
+		return Credential{}, malformed("more than one credential presented")
+	}
+}
+
+func parseAuthorization(v string) (Credential, error) {
+	if len(v) > MaxCredentialLen {
+		return Credential{}, malformed("Authorization header too long")
+	}
+	scheme, rest, ok := strings.Cut(strings.TrimSpace(v), " ")
+	if !ok {
+		return Credential{}, malformed("Authorization header must be '<scheme> <credentials>'")
+	}
+	rest = strings.TrimSpace(rest)
+	if rest == "" || !printable(rest) || strings.ContainsAny(rest, " \t") {
+		return Credential{}, malformed("Authorization credentials are empty or invalid")
+	}
+	switch {
+	case strings.EqualFold(scheme, "Bearer"):
+		return Credential{Kind: KindBearer, Token: rest}, nil
+	case strings.EqualFold(scheme, "Basic"):
+		raw, err := base64.StdEncoding.DecodeString(rest)
+		if err != nil {
+			return Credential{}, malformed("Basic credentials are not valid base64")
+		}
+		id, secret, ok := strings.Cut(string(raw), ":")
+		if !ok || id == "" || secret == "" || !printable(id) || !printable(secret) {
+			return Credential{}, malformed("Basic credentials must be base64(client_id:client_secret)")
+		}
+		return Credential{Kind: KindBasic, ID: id, Secret: secret}, nil
+	default:
+		return Credential{}, malformed("unsupported Authorization scheme (use Bearer or Basic)")
+	}
+}
+
+// printable reports whether s holds only visible ASCII and spaces.
+func printable(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] < 0x20 || s[i] > 0x7e {
+			return false
+		}
+	}
+	return true
+}
+
+func malformed(msg string) error {
+	return &malformedError{msg: msg}
+}
+
+type malformedError struct{ msg string }
+
+func (e *malformedError) Error() string { return e.msg }
+func (e *malformedError) Unwrap() error { return ErrMalformed }
