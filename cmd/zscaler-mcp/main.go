@@ -1,0 +1,65 @@
+// Command zscaler-mcp is the Zscaler MCP server: an MCP resource server over
+// stdio, SSE or streamable HTTP whose HTTP routes are guarded by pluggable
+// client authentication (api-key, jwt, oidc, zscaler, none).
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"syscall"
+)
+
+// version is set at build time with -ldflags "-X main.version=...".
+var version = "dev"
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	os.Exit(run(ctx, os.Args[1:], os.Getenv, os.Stdin, os.Stdout, os.Stderr))
+}
+
+// run is main without process globals, so tests can drive it. It returns
+// the exit code. In stdio mode nothing but JSON-RPC goes to stdout.
+func run(ctx context.Context, args []string, getenv func(string) string, stdin io.Reader, stdout, stderr io.Writer) int {
+	v, err := parseSettings(args, getenv, stderr)
+	if errors.Is(err, flag.ErrHelp) {
+		return 0
+	}
+	if err != nil {
+		fmt.Fprintln(stderr, "zscaler-mcp:", err)
+		return 2
+	}
+	if b, _ := v.bool("version"); b {
+		fmt.Fprintln(stdout, "zscaler-mcp", version)
+		return 0
+	}
+	if b, _ := v.bool("generate-auth-token"); b {
+		fmt.Fprintln(stdout, generateKey())
+		return 0
+	}
+	cfg, err := buildConfig(v, getenv)
+	if err != nil {
+		fmt.Fprintln(stderr, "zscaler-mcp:", err)
+		return 2
+	}
+	logger := newLogger(cfg, stderr)
+	if err := serve(ctx, cfg, logger, stdin, stdout, stderr); err != nil {
+		logger.Error("zscaler-mcp stopped", "err", err)
+		return 1
+	}
+	return 0
+}
+
+func newLogger(cfg *config, w io.Writer) *slog.Logger {
+	opts := &slog.HandlerOptions{Level: cfg.LogLevel}
+	if cfg.LogJSON {
+		return slog.New(slog.NewJSONHandler(w, opts))
+	}
+	return slog.New(slog.NewTextHandler(w, opts))
+}

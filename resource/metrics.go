@@ -1,0 +1,90 @@
+package resource
+
+import (
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/go-chi/chi/v5"
+	"github.com/go-chi/chi/v5/middleware"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+)
+
+// Metrics are the server's Prometheus collectors, on a registry of their own
+// (no global state).
+type Metrics struct {
+	Registry *prometheus.Registry
+	requests *prometheus.CounterVec
+	latency  *prometheus.HistogramVec
+	auth     *prometheus.CounterVec
+}
+
+// NewMetrics registers the collectors.
+func NewMetrics() *Metrics {
+	m := &Metrics{
+		Registry: prometheus.NewRegistry(),
+		requests: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "zscaler_mcp_http_requests_total", Help: "HTTP requests by route, method and status.",
+		}, []string{"route", "method", "status"}),
+		latency: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name: "zscaler_mcp_http_request_duration_seconds", Help: "HTTP request latency by route (streams count until they end).",
+			Buckets: []float64{.0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10},
+		}, []string{"route"}),
+		auth: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "zscaler_mcp_auth_total", Help: "Client authentication outcomes by mode and result.",
+		}, []string{"mode", "result"}),
+	}
+	m.Registry.MustRegister(m.requests, m.latency, m.auth,
+		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	return m
+}
+
+// ObserveAuth counts one authentication outcome.
+func (m *Metrics) ObserveAuth(mode, result string) {
+	if mode == "" {
+		mode = "unknown"
+	}
+	m.auth.WithLabelValues(mode, result).Inc()
+}
+
+// CacheStats reports hits and misses of a cache for the hit-ratio metrics.
+type CacheStats func() (hits, misses uint64)
+
+// RegisterCache exposes a cache's hits and misses as counters named
+// zscaler_mcp_cache_{hits,misses}_total{cache="name"}.
+func (m *Metrics) RegisterCache(name string, stats CacheStats) {
+	labels := prometheus.Labels{"cache": name}
+	m.Registry.MustRegister(
+		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "zscaler_mcp_cache_hits_total", Help: "Cache hits.", ConstLabels: labels},
+			func() float64 { h, _ := stats(); return float64(h) }),
+		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "zscaler_mcp_cache_misses_total", Help: "Cache misses.", ConstLabels: labels},
+			func() float64 { _, mi := stats(); return float64(mi) }),
+	)
+}
+
+// Handler serves /metrics.
+func (m *Metrics) Handler() http.Handler {
+	return promhttp.HandlerFor(m.Registry, promhttp.HandlerOpts{})
+}
+
+// Middleware counts requests by chi route pattern (never the raw path, so
+// cardinality stays bounded).
+func (m *Metrics) Middleware(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		start := time.Now()
+		ww := middleware.NewWrapResponseWriter(w, r.ProtoMajor)
+		next.ServeHTTP(ww, r)
+		route := "other"
+		if rc := chi.RouteContext(r.Context()); rc != nil && rc.RoutePattern() != "" {
+			route = rc.RoutePattern()
+		}
+		status := ww.Status()
+		if status == 0 {
+			status = http.StatusOK
+		}
+		m.requests.WithLabelValues(route, r.Method, strconv.Itoa(status)).Inc()
+		m.latency.WithLabelValues(route).Observe(time.Since(start).Seconds())
+	})
+}
