@@ -57,7 +57,9 @@ func start(t *testing.T, env map[string]string, args ...string) *running {
 	ctx, cancel := context.WithCancel(context.Background())
 	r := &running{Stderr: &syncBuffer{}, Stdout: &syncBuffer{}, stop: cancel, done: make(chan int, 1)}
 	getenv := func(k string) string { return env[k] }
-	go func() { r.done <- run(ctx, append([]string{"--port", "0"}, args...), getenv, strings.NewReader(""), r.Stdout, r.Stderr) }()
+	go func() {
+		r.done <- run(ctx, append([]string{"--port", "0"}, args...), getenv, strings.NewReader(""), r.Stdout, r.Stderr)
+	}()
 	deadline := time.Now().Add(10 * time.Second)
 	for time.Now().Before(deadline) {
 		if m := bindRE.FindStringSubmatch(r.Stderr.String()); m != nil {
