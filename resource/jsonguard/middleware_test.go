@@ -1,0 +1,247 @@
+package jsonguard
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/zscalermcp/zscaler-mcp/resource/hardening"
+)
+
+// seen is what the next handler observed.
+type seen struct {
+	called bool
+	body   string
+	calls  []Call
+	parsed bool
+}
+
+func newServer(t *testing.T, chain func(http.Handler) http.Handler) (*httptest.Server, chan seen) {
+	t.Helper()
+	got := make(chan seen, 1)
+	next := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		b, err := io.ReadAll(r.Body)
+		if err != nil {
+			t.Errorf("next handler: read body: %v", err)
+		}
+		calls, ok := CallsFromContext(r.Context())
+		got <- seen{called: true, body: string(b), calls: calls, parsed: ok}
+		w.WriteHeader(http.StatusOK)
+	})
+	srv := httptest.NewServer(chain(next))
+	t.Cleanup(srv.Close)
+	return srv, got
+}
+
+type rpcErrorBody struct {
+	JSONRPC string          `json:"jsonrpc"`
+	ID      json.RawMessage `json:"id"`
+	Error   struct {
+		Code    int    `json:"code"`
+		Message string `json:"message"`
+	} `json:"error"`
+}
+
+func TestMiddleware(t *testing.T) {
+	const call = `{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"zia_list_users","arguments":{}}}`
+	tests := []struct {
+		name      string
+		method    string
+		body      string
+		chunked   bool // send without Content-Length
+		headers   map[string][]string
+		opts      Options
+		limit     int64 // hardening.BodyLimit in front when > 0
+		wantCode  int   // HTTP status
+		wantRPC   int   // JSON-RPC error code on rejection
+		wantMsg   string
+		wantCalls []Call // on success
+		wantParse bool   // CallsFromContext ok
+	}{
+		{name: "GET passes", method: http.MethodGet, wantCode: 200},
+		{name: "DELETE passes untouched", method: http.MethodDelete, body: `{"a":1,"A":2}`, wantCode: 200},
+		{name: "empty POST passes", method: http.MethodPost, wantCode: 200},
+		{name: "empty chunked POST passes", method: http.MethodPost, chunked: true, wantCode: 200},
+		{name: "tools/call", method: http.MethodPost, body: call, wantCode: 200,
+			wantCalls: []Call{{"tools/call", "zia_list_users"}}, wantParse: true},
+		{name: "chunked tools/call", method: http.MethodPost, body: call, chunked: true, wantCode: 200,
+			wantCalls: []Call{{"tools/call", "zia_list_users"}}, wantParse: true},
+		{name: "prompts/get", method: http.MethodPost, body: `{"jsonrpc":"2.0","id":1,"method":"prompts/get","params":{"name":"p"}}`,
+			wantCode: 200, wantCalls: []Call{{"prompts/get", "p"}}, wantParse: true},
+		{name: "resources/read", method: http.MethodPost, body: `{"jsonrpc":"2.0","id":1,"method":"resources/read","params":{"uri":"zscaler://x","name":"ignored"}}`,
+			wantCode: 200, wantCalls: []Call{{"resources/read", "zscaler://x"}}, wantParse: true},
+		{name: "tools/list has no name", method: http.MethodPost, body: `{"jsonrpc":"2.0","id":1,"method":"tools/list","params":{"name":"x"}}`,
+			wantCode: 200, wantCalls: []Call{{"tools/list", ""}}, wantParse: true},
+		{name: "response message", method: http.MethodPost, body: `{"jsonrpc":"2.0","id":7,"result":{}}`,
+			wantCode: 200, wantCalls: []Call{{}}, wantParse: true},
+		{name: "batch", method: http.MethodPost, body: `[{"jsonrpc":"2.0","method":"notifications/initialized"},` + call + `]`,
+			wantCode: 200, wantCalls: []Call{{"notifications/initialized", ""}, {"tools/call", "zia_list_users"}}, wantParse: true},
+
+		{name: "case variant method", method: http.MethodPost, body: `{"jsonrpc":"2.0","id":1,"method":"tools/list","Method":"tools/call"}`,
+			wantCode: 400, wantRPC: -32600, wantMsg: `duplicate key "Method" (same as "method") at $`},
+		{name: "case variant tool name", method: http.MethodPost, body: `{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"a","Name":"b"}}`,
+			wantCode: 400, wantRPC: -32600, wantMsg: `duplicate key "Name" (same as "name") at $.params`},
+		{name: "duplicate in batch", method: http.MethodPost, body: `[{"method":"ping"},{"method":"ping","method":"tools/call"}]`,
+			wantCode: 400, wantRPC: -32600, wantMsg: `duplicate key "method" (same as "method") at $[1]`},
+		{name: "too deep", method: http.MethodPost, body: `{"a":[[[1]]]}`, opts: Options{MaxDepth: 3},
+			wantCode: 400, wantRPC: -32600},
+		{name: "invalid JSON", method: http.MethodPost, body: `{"method":`, wantCode: 400, wantRPC: -32700},
+		{name: "trailing data", method: http.MethodPost, body: call + `{}`, wantCode: 400, wantRPC: -32700},
+		{name: "PUT is checked too", method: http.MethodPut, body: `{"a":1,"A":2}`, wantCode: 400, wantRPC: -32600},
+		{name: "message not an object", method: http.MethodPost, body: `"tools/call"`, wantCode: 400, wantRPC: -32600},
+		{name: "method not a string", method: http.MethodPost, body: `{"method":5}`, wantCode: 400, wantRPC: -32600},
+		{name: "tool name not a string", method: http.MethodPost, body: `{"method":"tools/call","params":{"name":["a"]}}`,
+			wantCode: 400, wantRPC: -32600},
+		{name: "params not an object", method: http.MethodPost, body: `{"method":"tools/call","params":["a"]}`,
+			wantCode: 400, wantRPC: -32600},
+		{name: "empty batch", method: http.MethodPost, body: `[]`, wantCode: 400, wantRPC: -32600},
+		{name: "batch element not an object", method: http.MethodPost, body: `[{"method":"ping"},1]`, wantCode: 400, wantRPC: -32600},
+
+		{name: "headers match", method: http.MethodPost, body: call,
+			headers:  map[string][]string{"Mcp-Method": {"tools/call"}, "Mcp-Name": {"zia_list_users"}},
+			wantCode: 200, wantCalls: []Call{{"tools/call", "zia_list_users"}}, wantParse: true},
+		{name: "base64 name header matches", method: http.MethodPost,
+			body:     `{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"é"}}`,
+			headers:  map[string][]string{"Mcp-Method": {"tools/call"}, "Mcp-Name": {"=?base64?w6k=?="}},
+			wantCode: 200, wantCalls: []Call{{"tools/call", "é"}}, wantParse: true},
+		{name: "method header mismatch", method: http.MethodPost, body: call,
+			headers:  map[string][]string{"Mcp-Method": {"tools/list"}},
+			wantCode: 400, wantRPC: -32020, wantMsg: `header Mcp-Method "tools/list" does not match body method "tools/call"`},
+		{name: "name header mismatch", method: http.MethodPost, body: call,
+			headers:  map[string][]string{"Mcp-Method": {"tools/call"}, "Mcp-Name": {"zia_delete_user"}},
+			wantCode: 400, wantRPC: -32020},
+		{name: "name header case mismatch", method: http.MethodPost, body: call,
+			headers:  map[string][]string{"Mcp-Name": {"ZIA_LIST_USERS"}},
+			wantCode: 400, wantRPC: -32020},
+		{name: "name header for nameless method", method: http.MethodPost, body: `{"jsonrpc":"2.0","id":1,"method":"tools/list"}`,
+			headers:  map[string][]string{"Mcp-Name": {""}},
+			wantCode: 400, wantRPC: -32020},
+		{name: "bad base64 name header", method: http.MethodPost, body: call,
+			headers:  map[string][]string{"Mcp-Name": {"=?base64?***?="}},
+			wantCode: 400, wantRPC: -32020},
+		{name: "uri header mismatch", method: http.MethodPost, body: `{"method":"resources/read","params":{"uri":"a://1"}}`,
+			headers:  map[string][]string{"Mcp-Name": {"a://2"}},
+			wantCode: 400, wantRPC: -32020},
+		{name: "method header twice", method: http.MethodPost, body: call,
+			headers:  map[string][]string{"Mcp-Method": {"tools/call", "tools/call"}},
+			wantCode: 400, wantRPC: -32020},
+		{name: "headers with batch", method: http.MethodPost, body: `[` + call + `]`,
+			headers:  map[string][]string{"Mcp-Method": {"tools/call"}},
+			wantCode: 400, wantRPC: -32020},
+
+		{name: "over own limit", method: http.MethodPost, body: call, opts: Options{MaxBytes: 16},
+			wantCode: 413, wantRPC: -32600},
+		{name: "over own limit chunked", method: http.MethodPost, body: call, chunked: true, opts: Options{MaxBytes: 16},
+			wantCode: 413, wantRPC: -32600},
+		{name: "over BodyLimit chunked", method: http.MethodPost, body: call, chunked: true, limit: 16,
+			wantCode: 413, wantRPC: -32600},
+		{name: "under BodyLimit", method: http.MethodPost, body: call, limit: 1 << 10, wantCode: 200,
+			wantCalls: []Call{{"tools/call", "zia_list_users"}}, wantParse: true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			chain := Middleware(tt.opts)
+			if tt.limit > 0 {
+				limit := hardening.BodyLimit(tt.limit)
+				chain = func(h http.Handler) http.Handler { return limit(Middleware(tt.opts)(h)) }
+			}
+			srv, got := newServer(t, chain)
+			var body io.Reader = strings.NewReader(tt.body)
+			if tt.chunked {
+				body = io.MultiReader(strings.NewReader(tt.body)) // unknown length
+			}
+			req, err := http.NewRequestWithContext(context.Background(), tt.method, srv.URL, body)
+			if err != nil {
+				t.Fatal(err)
+			}
+			req.Header.Set("Content-Type", "application/json")
+			for k, vs := range tt.headers {
+				for _, v := range vs {
+					req.Header.Add(k, v)
+				}
+			}
+			resp, err := srv.Client().Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer resp.Body.Close()
+			respBody, _ := io.ReadAll(resp.Body)
+			if resp.StatusCode != tt.wantCode {
+				t.Fatalf("status = %d, want %d; body %s", resp.StatusCode, tt.wantCode, respBody)
+			}
+			if tt.wantCode != http.StatusOK {
+				select {
+				case <-got:
+					t.Fatal("next handler ran for a rejected request")
+				default:
+				}
+				var e rpcErrorBody
+				if err := json.Unmarshal(respBody, &e); err != nil {
+					t.Fatalf("error body %q: %v", respBody, err)
+				}
+				if e.JSONRPC != "2.0" || string(e.ID) != "null" || e.Error.Code != tt.wantRPC {
+					t.Errorf("error body = %s, want jsonrpc 2.0, id null, code %d", respBody, tt.wantRPC)
+				}
+				if tt.wantMsg != "" && e.Error.Message != tt.wantMsg {
+					t.Errorf("message = %q, want %q", e.Error.Message, tt.wantMsg)
+				}
+				if ct := resp.Header.Get("Content-Type"); ct != "application/json" {
+					t.Errorf("Content-Type = %q", ct)
+				}
+				return
+			}
+			s := <-got
+			if s.body != tt.body {
+				t.Errorf("next handler read body %q, want %q", s.body, tt.body)
+			}
+			if s.parsed != tt.wantParse || !slices.Equal(s.calls, tt.wantCalls) {
+				t.Errorf("calls = %+v (parsed %v), want %+v (parsed %v)", s.calls, s.parsed, tt.wantCalls, tt.wantParse)
+			}
+		})
+	}
+}
+
+func TestMiddlewareRestoresGetBody(t *testing.T) {
+	const body = `{"jsonrpc":"2.0","id":1,"method":"ping"}`
+	var again string
+	h := Middleware(Options{})(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_, _ = io.ReadAll(r.Body)
+		rc, err := r.GetBody()
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(rc)
+		again = string(b)
+		if r.ContentLength != int64(len(body)) {
+			t.Errorf("ContentLength = %d", r.ContentLength)
+		}
+	}))
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, httptest.NewRequest(http.MethodPost, "/mcp", bytes.NewBufferString(body)))
+	if rec.Code != http.StatusOK || again != body {
+		t.Fatalf("status %d, GetBody gave %q", rec.Code, again)
+	}
+}
+
+func TestCallsContext(t *testing.T) {
+	if c, ok := CallsFromContext(context.Background()); ok || c != nil {
+		t.Fatalf("empty context: %v %v", c, ok)
+	}
+	in := []Call{{"tools/call", "a"}}
+	ctx := WithCalls(context.Background(), in)
+	in[0].Name = "mutated"
+	got := Calls(ctx)
+	if len(got) != 1 || got[0].Name != "a" {
+		t.Fatalf("Calls = %+v, want the value stored", got)
+	}
+	got[0].Name = "changed"
+	if Calls(ctx)[0].Name != "a" {
+		t.Fatal("Calls returned shared storage")
+	}
+}
