@@ -162,6 +162,9 @@ func buildConfig(v values, getenv func(string) string) (*config, error) {
 		return nil, fmt.Errorf("refusing to serve plaintext HTTP on non-loopback address %s: set ZSCALER_MCP_TLS_CERTFILE and ZSCALER_MCP_TLS_KEYFILE, or ZSCALER_MCP_ALLOW_HTTP=true when a TLS-terminating proxy is in front", c.Host)
 	}
 	c.extraHosts, c.extraOrigins = v.list("allowed-hosts"), v.list("allowed-origins")
+	if err := (hardening.OriginConfig{Allowed: c.extraOrigins}).Validate(); err != nil {
+		return nil, fmt.Errorf("%s: %w", v.describe("allowed-origins"), err)
+	}
 	c.setPort(c.Port)
 	return c, nil
 }

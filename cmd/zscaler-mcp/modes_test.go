@@ -9,6 +9,10 @@ import (
 // tools/list → tools/call whoami over streamable HTTP and SSE in each mode.
 func TestModesEndToEnd(t *testing.T) {
 	key := strings.Repeat("ab", 32)
+	idp := newTestIdP(t)
+	jwtEnv := map[string]string{"ZSCALER_MCP_AUTH_JWKS_URI": idp.URL + "/jwks", "ZSCALER_MCP_AUTH_ISSUER": idp.URL, "ZSCALER_MCP_AUTH_AUDIENCE": "other,zscaler-mcp"}
+	oidcEnv := map[string]string{"ZSCALER_MCP_AUTH_MODE": "oidc", "OIDCPROXY_CONFIG_URL": idp.URL, "OIDCPROXY_CLIENT_ID": "zscaler-mcp"}
+	zsEnv := map[string]string{"ZSCALER_MCP_AUTH_MODE": "zscaler", "ZSCALER_TOKEN_URL": idp.URL + "/oauth2/v1/token"}
 	modes := []struct {
 		name        string
 		env         map[string]string
@@ -18,6 +22,10 @@ func TestModesEndToEnd(t *testing.T) {
 	}{
 		{"none", map[string]string{}, nil, "none", "anonymous"},
 		{"api-key", map[string]string{"ZSCALER_MCP_AUTH_API_KEY": key}, map[string]string{"Authorization": "Bearer " + key}, "api-key", ""},
+		{"jwt", jwtEnv, map[string]string{"Authorization": "Bearer " + idp.token(t, nil)}, "jwt", "user-1"},
+		{"oidc", oidcEnv, map[string]string{"Authorization": "Bearer " + idp.token(t, map[string]any{"sub": "user-2"})}, "oidc", "user-2"},
+		{"zscaler via Basic", zsEnv, map[string]string{"Authorization": basic("client-a", "secret-a")}, "zscaler", "zscaler:client-a"},
+		{"zscaler via X-Zscaler headers", zsEnv, map[string]string{"X-Zscaler-Client-ID": "client-b", "X-Zscaler-Client-Secret": "secret-b"}, "zscaler", "zscaler:client-b"},
 		{"api-key via X-Api-Key", map[string]string{"ZSCALER_MCP_AUTH_API_KEY": "other-key-0123456789," + key}, map[string]string{"X-Api-Key": key}, "api-key", ""},
 	}
 	for _, m := range modes {
