@@ -238,6 +238,8 @@ func (c *config) resolveMode(v values) error {
 		c.Mode, c.ModeReason = auth.ModeJWT, "detected: ZSCALER_MCP_AUTH_JWKS_URI"
 	case c.LoopbackBind && isLoopbackURL(c.PublicURL):
 		c.Mode, c.ModeReason = auth.ModeNone, "detected: loopback bind, no credentials configured"
+	case c.LoopbackBind:
+		return fmt.Errorf("refusing to start without client authentication: the public URL %s is not loopback (a tunnel or reverse proxy would expose the server): set ZSCALER_MCP_AUTH_API_KEY (api-key mode), ZSCALER_MCP_AUTH_JWKS_URI (jwt mode), ZSCALER_MCP_AUTH_MODE=zscaler, or a --config with idps: (oidcproxy mode)", c.PublicURL)
 	default:
 		return fmt.Errorf("refusing to start without client authentication on non-loopback address %s: set ZSCALER_MCP_AUTH_API_KEY (api-key mode), ZSCALER_MCP_AUTH_JWKS_URI with ZSCALER_MCP_AUTH_ISSUER and ZSCALER_MCP_AUTH_AUDIENCE (jwt mode), ZSCALER_MCP_AUTH_MODE=zscaler, or a --config with idps: (oidcproxy mode)", c.Host)
 	}
