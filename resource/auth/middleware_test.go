@@ -54,7 +54,7 @@ func TestMiddlewareRejections(t *testing.T) {
 			`Bearer realm="zscaler-mcp", resource_metadata="http://localhost:8000/.well-known/oauth-protected-resource/mcp", scope="zscaler.read"`, ""},
 		{"zscaler mode: Basic challenge", Options{Validators: []Validator{stubValidator{name: ModeZscaler, kind: KindBasic}}, Challenge: Challenge{Basic: true}}, nil, "", 401,
 			`Basic realm="zscaler-mcp"`, ""},
-		{"upstream outage: 503 + Retry-After, never 401", Options{Validators: []Validator{stubValidator{name: ModeZscaler, kind: KindBearer, err: Unavailable("idp down", 30 * time.Second, nil)}}},
+		{"upstream outage: 503 + Retry-After, never 401", Options{Validators: []Validator{stubValidator{name: ModeZscaler, kind: KindBearer, err: Unavailable("idp down", 30*time.Second, nil)}}},
 			map[string]string{"Authorization": "Bearer t"}, "", 503, "", "30"},
 		{"none mode on loopback", Options{AllowNone: true}, nil, "localhost:8000", 200, "", ""},
 		{"none mode refuses non-loopback Host", Options{AllowNone: true}, nil, "evil.example:8000", 401, `Bearer realm="zscaler-mcp"`, ""},
