@@ -2,7 +2,9 @@ package main
 
 import (
 	"strings"
+	"sync"
 	"testing"
+	"time"
 )
 
 // TestModesEndToEnd drives a real mcp-go client through initialize →
@@ -56,4 +58,90 @@ func TestModesEndToEnd(t *testing.T) {
 			})
 		}
 	}
+}
+
+// TestTokenModeRejections checks the challenges and outage handling of the
+// token modes through the real server.
+func TestTokenModeRejections(t *testing.T) {
+	idp := newTestIdP(t)
+	t.Run("jwt", func(t *testing.T) {
+		srv := start(t, map[string]string{"ZSCALER_MCP_AUTH_JWKS_URI": idp.URL + "/jwks", "ZSCALER_MCP_AUTH_ISSUER": idp.URL, "ZSCALER_MCP_AUTH_AUDIENCE": "zscaler-mcp"}, "--transport", "streamable-http")
+		for name, tc := range map[string]struct {
+			tok  string
+			www  string
+			code int
+		}{
+			"expired":        {idp.token(t, map[string]any{"exp": time.Now().Add(-time.Hour).Unix()}), `Bearer realm="zscaler-mcp", error="invalid_token"`, 401},
+			"wrong audience": {idp.token(t, map[string]any{"aud": "someone-else"}), `Bearer realm="zscaler-mcp", error="invalid_token"`, 401},
+			"no token":       {"", `Bearer realm="zscaler-mcp"`, 401},
+			"valid":          {idp.token(t, nil), "", 200},
+		} {
+			h := map[string]string{}
+			if tc.tok != "" {
+				h["Authorization"] = "Bearer " + tc.tok
+			}
+			resp, body := do(t, "POST", srv.URL+"/mcp", h, initBody)
+			if resp.StatusCode != tc.code || resp.Header.Get("WWW-Authenticate") != tc.www {
+				t.Errorf("%s: %d %q (%s), want %d %q", name, resp.StatusCode, resp.Header.Get("WWW-Authenticate"), body, tc.code, tc.www)
+			}
+		}
+	})
+	t.Run("jwt JWKS down and nothing cached → 503", func(t *testing.T) {
+		dead := newTestIdP(t)
+		tok := dead.token(t, nil)
+		jwks := dead.URL + "/jwks"
+		srv := start(t, map[string]string{"ZSCALER_MCP_AUTH_JWKS_URI": jwks + "-gone", "ZSCALER_MCP_AUTH_ISSUER": dead.URL, "ZSCALER_MCP_AUTH_AUDIENCE": "zscaler-mcp"}, "--transport", "streamable-http")
+		resp, body := do(t, "POST", srv.URL+"/mcp", map[string]string{"Authorization": "Bearer " + tok}, initBody)
+		if resp.StatusCode != 503 || resp.Header.Get("Retry-After") == "" {
+			t.Fatalf("%d Retry-After=%q %s", resp.StatusCode, resp.Header.Get("Retry-After"), body)
+		}
+	})
+	t.Run("oidc advertises the upstream IdP", func(t *testing.T) {
+		srv := start(t, map[string]string{"ZSCALER_MCP_AUTH_MODE": "oidc", "OIDCPROXY_CONFIG_URL": idp.URL, "OIDCPROXY_CLIENT_ID": "zscaler-mcp"}, "--transport", "streamable-http")
+		resp, _ := do(t, "POST", srv.URL+"/mcp", nil, initBody)
+		want := `Bearer realm="zscaler-mcp", resource_metadata="` + srv.URL + `/.well-known/oauth-protected-resource/mcp", scope="zscaler.read"`
+		if got := resp.Header.Get("WWW-Authenticate"); resp.StatusCode != 401 || got != want {
+			t.Fatalf("%d %q, want %q", resp.StatusCode, got, want)
+		}
+		_, doc := do(t, "GET", srv.URL+"/.well-known/oauth-protected-resource/mcp", nil, "")
+		if !strings.Contains(doc, `"authorization_servers":["`+idp.URL+`"]`) || !strings.Contains(doc, `"resource":"`+srv.URL+`/mcp"`) {
+			t.Fatalf("PRM: %s", doc)
+		}
+	})
+	t.Run("zscaler", func(t *testing.T) {
+		srv := start(t, map[string]string{"ZSCALER_MCP_AUTH_MODE": "zscaler", "ZSCALER_TOKEN_URL": idp.URL + "/oauth2/v1/token"}, "--transport", "streamable-http")
+		good := map[string]string{"Authorization": basic("client-a", "secret-a")}
+		idp.tokenCalls.Store(0)
+		var wg sync.WaitGroup
+		codes := make(chan int, 100)
+		for range 100 {
+			wg.Go(func() {
+				resp, _ := do(t, "POST", srv.URL+"/mcp", good, initBody)
+				codes <- resp.StatusCode
+			})
+		}
+		wg.Wait()
+		close(codes)
+		for c := range codes {
+			if c != 200 {
+				t.Fatalf("concurrent first request: %d", c)
+			}
+		}
+		mustEqual(t, "upstream calls for 100 concurrent first requests", idp.tokenCalls.Load(), int64(1))
+		do(t, "POST", srv.URL+"/mcp", good, initBody)
+		mustEqual(t, "upstream calls after a cached request", idp.tokenCalls.Load(), int64(1))
+
+		resp, body := do(t, "POST", srv.URL+"/mcp", map[string]string{"Authorization": basic("client-a", "wrong")}, initBody)
+		if resp.StatusCode != 401 || resp.Header.Get("WWW-Authenticate") != `Basic realm="zscaler-mcp"` || !strings.Contains(body, "invalid Zscaler credentials") {
+			t.Fatalf("bad secret: %d %q %s", resp.StatusCode, resp.Header.Get("WWW-Authenticate"), body)
+		}
+		idp.tokenStatus.Store(500)
+		defer idp.tokenStatus.Store(0)
+		resp, body = do(t, "POST", srv.URL+"/mcp", map[string]string{"Authorization": basic("client-b", "secret-b")}, initBody)
+		if resp.StatusCode != 503 || resp.Header.Get("Retry-After") == "" {
+			t.Fatalf("upstream 500: %d Retry-After=%q %s", resp.StatusCode, resp.Header.Get("Retry-After"), body)
+		}
+		resp, _ = do(t, "POST", srv.URL+"/mcp", good, initBody)
+		mustEqual(t, "cached credential during an outage", resp.StatusCode, 200)
+	})
 }
