@@ -347,6 +347,9 @@ func usage(w io.Writer) {
 		if s.def != "" && s.def != "false" {
 			def = " (default " + s.def + ")"
 		}
-		fmt.Fprintf(w, "  %-26s %s%s\n  %-26s   env: %s\n", name, s.help, def, "", env)
+		fmt.Fprintf(w, "  %-26s %s%s\n", name, s.help, def)
+		if env != "" {
+			fmt.Fprintf(w, "  %-26s   env: %s\n", "", env)
+		}
 	}
 }
