@@ -46,6 +46,28 @@ func CheckDuplicateKeys(data []byte, maxDepth int) error {
 	if maxDepth <= 0 {
 		maxDepth = DefaultMaxDepth
 	}
+	// The byte scanner is the fast path (one pass, few allocations); it
+	// finds duplicates and excess depth on any input, and json.Valid then
+	// decides syntax. Should it ever call valid JSON malformed, the
+	// token-based walk below decides instead.
+	err, tail := scanKeys(data, maxDepth)
+	switch {
+	case err != nil && !errors.Is(err, ErrInvalidJSON):
+		return err
+	case json.Valid(data):
+		if err == nil {
+			return nil
+		}
+		return checkTokens(data, maxDepth)
+	case err == nil && tail >= 0:
+		return fmt.Errorf("%w at offset %d", ErrTrailingData, tail)
+	default:
+		return fmt.Errorf("%w", ErrInvalidJSON)
+	}
+}
+
+// checkTokens is the reference walk with encoding/json's tokenizer.
+func checkTokens(data []byte, maxDepth int) error {
 	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.UseNumber() // numbers stay text: 1e400 is valid JSON, not a range error
 	var stack []frame
