@@ -50,7 +50,7 @@ func CheckDuplicateKeys(data []byte, maxDepth int) error {
 	// finds duplicates and excess depth on any input, and json.Valid then
 	// decides syntax. Should it ever call valid JSON malformed, the
 	// token-based walk below decides instead.
-	err, tail := scanKeys(data, maxDepth)
+	err, tail := scanKeys(data, maxDepth, nil)
 	switch {
 	case err != nil && !errors.Is(err, ErrInvalidJSON):
 		return err

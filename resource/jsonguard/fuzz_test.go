@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -37,6 +38,16 @@ func FuzzCheckDuplicateKeys(f *testing.F) {
 		`"just a string"`,
 		`{"a":"\"b\":1","b":1}`,
 		`{"a:b":1,"a":{"b":2}}`,
+		`{"jsonrpc":"2.0","id":1,"METHOD":"tools/call","Params":{"NAME":"x\u0041"}}`,
+		`{"method":"resources/read","params":{"uri":"file:///a","name":"n"}}`,
+		`{"method":"tools/call","params":{"name":5}}`,
+		`{"method":"tools/call","params":[]}`,
+		`{"method":7}`,
+		`[{"method":"ping"},3]`,
+		`[]`,
+		`{"params":{"name":"a"},"method":"tools/call"}`,
+		`{"method":"tools/call","params":{"arguments":{"name":"inner"},"name":"outer"}}`,
+		`{"method":null,"params":null}`,
 		"{\"\xff\":1,\"\xfe\":2}",
 		``,
 	}
@@ -47,6 +58,7 @@ func FuzzCheckDuplicateKeys(f *testing.F) {
 	f.Fuzz(func(t *testing.T, data []byte, depth uint8) {
 		maxDepth := int(depth % 80) // 0 means DefaultMaxDepth
 		err := CheckDuplicateKeys(data, maxDepth)
+		checkScanMessages(t, data, maxDepth, err)
 		if err != nil && !errors.Is(err, ErrInvalidJSON) && !errors.Is(err, ErrTrailingData) &&
 			!errors.Is(err, ErrTooDeep) && !errors.Is(err, ErrDuplicateKey) {
 			t.Fatalf("error %v wraps none of the sentinels", err)
@@ -141,4 +153,29 @@ func hasDuplicates(t *testing.T, data []byte, members int) bool {
 	}
 	walk(v)
 	return caseDup || distinct != members
+}
+
+// checkScanMessages: the one-pass scan the middleware uses agrees with
+// CheckDuplicateKeys followed by the encoding/json parseCalls.
+func checkScanMessages(t *testing.T, data []byte, maxDepth int, dupErr error) {
+	t.Helper()
+	calls, batch, err := scanMessages(data, maxDepth)
+	if dupErr != nil {
+		if err == nil {
+			t.Fatalf("%q: scanMessages accepted what CheckDuplicateKeys refused: %v", data, dupErr)
+		}
+		for _, sentinel := range []error{ErrInvalidJSON, ErrTrailingData, ErrTooDeep, ErrDuplicateKey} {
+			if errors.Is(dupErr, sentinel) != errors.Is(err, sentinel) {
+				t.Fatalf("%q: scanMessages %v, CheckDuplicateKeys %v", data, err, dupErr)
+			}
+		}
+		return
+	}
+	wantCalls, wantBatch, wantErr := parseCalls(data)
+	if (err == nil) != (wantErr == nil) {
+		t.Fatalf("%q: scanMessages err %v, parseCalls err %v", data, err, wantErr)
+	}
+	if err == nil && (batch != wantBatch || !slices.Equal(calls, wantCalls)) {
+		t.Fatalf("%q: scanMessages %v %v, parseCalls %v %v", data, calls, batch, wantCalls, wantBatch)
+	}
 }

@@ -94,17 +94,14 @@ func Middleware(opts Options) func(http.Handler) http.Handler {
 				next.ServeHTTP(w, withBody(r.Context(), r, body))
 				return
 			}
-			if err := CheckDuplicateKeys(body, maxDepth); err != nil {
+			// One pass: duplicate/case-variant keys, depth, and the calls.
+			calls, batch, err := scanMessages(body, maxDepth)
+			if err != nil {
 				code := CodeInvalidRequest
 				if errors.Is(err, ErrInvalidJSON) || errors.Is(err, ErrTrailingData) {
 					code = CodeParseError
 				}
 				writeRPCError(w, http.StatusBadRequest, code, err.Error())
-				return
-			}
-			calls, batch, err := parseCalls(body)
-			if err != nil {
-				writeRPCError(w, http.StatusBadRequest, CodeInvalidRequest, err.Error())
 				return
 			}
 			if err := checkHeaders(r.Header, calls, batch); err != nil {
@@ -146,7 +143,9 @@ func writeRPCError(w http.ResponseWriter, status, code int, msg string) {
 	_ = json.NewEncoder(w).Encode(e)
 }
 
-// parseCalls summarises a valid JSON body: one message or a batch.
+// parseCalls summarises a valid JSON body: one message or a batch. It is
+// the encoding/json reference that scanMessages must agree with (see the
+// fuzz target), and its fallback.
 func parseCalls(body []byte) (calls []Call, batch bool, err error) {
 	if t := bytes.TrimLeft(body, " \t\r\n"); len(t) > 0 && t[0] == '[' {
 		var elems []json.RawMessage

@@ -88,7 +88,7 @@ const (
 // after the top-level value (-1 when there are none). It does not check
 // literals, numbers or escapes: json.Valid does, and on valid JSON the walk
 // is exact.
-func scanKeys(data []byte, maxDepth int) (err error, tail int) {
+func scanKeys(data []byte, maxDepth int, col *collector) (err error, tail int) {
 	var (
 		stack []scanFrame
 		buf   []byte
@@ -101,6 +101,11 @@ func scanKeys(data []byte, maxDepth int) (err error, tail int) {
 		case wantValue:
 			if i >= len(data) {
 				return invalid()
+			}
+			if col != nil {
+				if err := col.value(stack, data, i); err != nil {
+					return err, -1
+				}
 			}
 			switch data[i] {
 			case '{', '[':
@@ -117,6 +122,11 @@ func scanKeys(data []byte, maxDepth int) (err error, tail int) {
 				}
 				i = skipSpace(data, i+1)
 				if i < len(data) && (data[i] == '}' && obj || data[i] == ']' && !obj) {
+					if col != nil {
+						if err := col.closed(stack); err != nil {
+							return err, -1
+						}
+					}
 					stack = stack[:len(stack)-1]
 					i++
 					state = afterValue
@@ -186,6 +196,11 @@ func scanKeys(data []byte, maxDepth int) (err error, tail int) {
 					state = wantValue
 				}
 			case c == '}' && top.object, c == ']' && !top.object:
+				if col != nil {
+					if err := col.closed(stack); err != nil {
+						return err, -1
+					}
+				}
 				stack = stack[:len(stack)-1]
 				i++
 			default:
