@@ -3,6 +3,7 @@ package resource
 import (
 	"net/http"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/go-chi/chi/v5"
@@ -19,6 +20,20 @@ type Metrics struct {
 	requests *prometheus.CounterVec
 	latency  *prometheus.HistogramVec
 	auth     *prometheus.CounterVec
+
+	// children caches the label-resolved series (label hashing costs more
+	// than the increment on a hot path); routes and statuses are bounded.
+	children sync.Map // seriesKey → series
+}
+
+type seriesKey struct {
+	route, method string
+	status        int
+}
+
+type series struct {
+	requests prometheus.Counter
+	latency  prometheus.Observer
 }
 
 // NewMetrics registers the collectors.
@@ -84,7 +99,22 @@ func (m *Metrics) Middleware(next http.Handler) http.Handler {
 		if status == 0 {
 			status = http.StatusOK
 		}
-		m.requests.WithLabelValues(route, r.Method, strconv.Itoa(status)).Inc()
-		m.latency.WithLabelValues(route).Observe(time.Since(start).Seconds())
+		method := r.Method
+		switch method {
+		case http.MethodGet, http.MethodPost, http.MethodDelete, http.MethodOptions, http.MethodHead, http.MethodPut:
+		default:
+			method = "other" // client-chosen strings must not grow the series set
+		}
+		k := seriesKey{route, method, status}
+		v, ok := m.children.Load(k)
+		if !ok {
+			v, _ = m.children.LoadOrStore(k, series{
+				requests: m.requests.WithLabelValues(route, method, strconv.Itoa(status)),
+				latency:  m.latency.WithLabelValues(route),
+			})
+		}
+		sr := v.(series)
+		sr.requests.Inc()
+		sr.latency.Observe(time.Since(start).Seconds())
 	})
 }

@@ -4,10 +4,12 @@ import (
 	"crypto/rand"
 	"encoding/base64"
 	"errors"
+	"math"
 	"net/http"
+	"sync"
+	"sync/atomic"
 	"time"
 
-	"github.com/hashicorp/golang-lru/v2/expirable"
 	"github.com/mark3labs/mcp-go/server"
 
 	"github.com/zscalermcp/zscaler-mcp/resource/auth"
@@ -21,13 +23,27 @@ var errUnknownSession = errors.New("unknown session")
 // sessionId) to the identity that created them, so another identity that
 // learns an id cannot use it: it gets 404 as if the session did not exist.
 // mcp-go does not do this itself.
+//
+// Check runs on every MCP request, so it is a read-locked map lookup plus
+// an atomic store; expired bindings are swept when a new one is made.
 type Sessions struct {
-	owners *expirable.LRU[string, string]
+	max  int
+	idle time.Duration
+	now  func() time.Time
+
+	mu        sync.RWMutex
+	owners    map[string]*binding
+	lastSweep time.Time
+}
+
+type binding struct {
+	owner    string
+	lastSeen atomic.Int64 // unix nanoseconds
 }
 
 // NewSessions keeps at most max bindings, each for idle after its last use.
 func NewSessions(max int, idle time.Duration) *Sessions {
-	return &Sessions{owners: expirable.NewLRU[string, string](max, nil, idle)}
+	return &Sessions{max: max, idle: idle, now: time.Now, owners: map[string]*binding{}}
 }
 
 // owner is the binding key of an identity: mode, issuer and subject, so two
@@ -41,26 +57,72 @@ func (s *Sessions) Bind(id *auth.Identity) string {
 	var b [24]byte
 	_, _ = rand.Read(b[:])
 	sid := base64.RawURLEncoding.EncodeToString(b[:])
-	s.owners.Add(sid, owner(id))
+	now := s.now()
+	nb := &binding{owner: owner(id)}
+	nb.lastSeen.Store(now.UnixNano())
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if len(s.owners) >= s.max || now.Sub(s.lastSweep) > time.Minute {
+		s.sweepLocked(now)
+	}
+	s.owners[sid] = nb
 	return sid
 }
 
-// Check reports whether sid exists and belongs to id, refreshing its idle
-// timer when it does.
+// sweepLocked drops expired bindings and, if still full, the least
+// recently used ones.
+func (s *Sessions) sweepLocked(now time.Time) {
+	s.lastSweep = now
+	cutoff := now.Add(-s.idle).UnixNano()
+	for sid, b := range s.owners {
+		if b.lastSeen.Load() < cutoff {
+			delete(s.owners, sid)
+		}
+	}
+	for len(s.owners) >= s.max {
+		oldest, at := "", int64(math.MaxInt64)
+		for sid, b := range s.owners {
+			if t := b.lastSeen.Load(); t < at {
+				oldest, at = sid, t
+			}
+		}
+		delete(s.owners, oldest)
+	}
+}
+
+// Check reports whether sid exists, is not idle-expired and belongs to id,
+// refreshing its idle timer when it does.
 func (s *Sessions) Check(sid string, id *auth.Identity) bool {
-	o, ok := s.owners.Get(sid)
-	if !ok || id == nil || o != owner(id) {
+	if id == nil {
 		return false
 	}
-	s.owners.Add(sid, o)
+	s.mu.RLock()
+	b, ok := s.owners[sid]
+	s.mu.RUnlock()
+	if !ok || b.owner != owner(id) {
+		return false
+	}
+	now := s.now().UnixNano()
+	if now-b.lastSeen.Load() > int64(s.idle) {
+		return false
+	}
+	b.lastSeen.Store(now)
 	return true
 }
 
 // Forget drops sid.
-func (s *Sessions) Forget(sid string) { s.owners.Remove(sid) }
+func (s *Sessions) Forget(sid string) {
+	s.mu.Lock()
+	delete(s.owners, sid)
+	s.mu.Unlock()
+}
 
-// Len is the number of live bindings.
-func (s *Sessions) Len() int { return s.owners.Len() }
+// Len is the number of bindings held (expired ones included until swept).
+func (s *Sessions) Len() int {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	return len(s.owners)
+}
 
 // Guard answers 404 before mcp-go runs when a request names a session (the
 // Mcp-Session-Id header, or the SSE sessionId query parameter on the message

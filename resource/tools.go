@@ -93,10 +93,23 @@ func (r *Registry) filter(visible VisibleFunc) server.ToolFilterFunc {
 		if !ok {
 			return nil
 		}
-		return slices.DeleteFunc(slices.Clone(tools), func(m mcp.Tool) bool {
+		keep := func(m mcp.Tool) bool {
 			t, known := r.tools[m.Name]
-			return !known || (visible != nil && !visible(ctx, id, t))
-		})
+			return known && (visible == nil || visible(ctx, id, t))
+		}
+		// Copy only when something is hidden: this runs on every tools/call.
+		for i, m := range tools {
+			if !keep(m) {
+				out := slices.Clone(tools[:i])
+				for _, m := range tools[i+1:] {
+					if keep(m) {
+						out = append(out, m)
+					}
+				}
+				return out
+			}
+		}
+		return tools
 	}
 }
 

@@ -46,7 +46,8 @@ type Identity struct {
 	// ExpiresAt is when the credential stops being valid (zero: never).
 	ExpiresAt time.Time `json:"expires_at,omitzero"`
 	// Claims are non-secret claims from the validated token (for example the
-	// OneAPI token's entitlements); nil for api-key and none.
+	// OneAPI token's entitlements); nil for api-key and none. They are shared
+	// with the validators' caches: read them, never modify them.
 	Claims map[string]any `json:"claims,omitempty"`
 }
 

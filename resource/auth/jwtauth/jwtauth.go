@@ -21,7 +21,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"maps"
 	"net/http"
 	"slices"
 	"strings"
@@ -159,7 +158,7 @@ func (v *Validator) Validate(ctx context.Context, _ *http.Request, c auth.Creden
 		Issuer:    cl.Issuer,
 		Scopes:    v.scopes,
 		ExpiresAt: cl.ExpiresAt,
-		Claims:    maps.Clone(cl.Raw),
+		Claims:    cl.Raw, // shared with the verification cache: read-only (see auth.Identity)
 	}, nil
 }
 
