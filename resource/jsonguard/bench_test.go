@@ -37,3 +37,13 @@ func BenchmarkCheckDuplicateKeysSmall(b *testing.B) {
 		}
 	}
 }
+
+func BenchmarkScanMessagesSmall(b *testing.B) {
+	data := []byte(`{"jsonrpc":"2.0","id":3,"method":"tools/call","params":{"name":"whoami","arguments":{}}}`)
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, _, err := scanMessages(data, 0); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

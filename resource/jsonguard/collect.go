@@ -159,8 +159,10 @@ func readField(data []byte, i int) rawField {
 		f.isStr = true
 		if raw := data[i+1 : j-1]; !escaped && utf8.Valid(raw) {
 			f.str = string(raw)
-		} else if json.Unmarshal(data[i:j], &f.str) != nil { // escapes; invalid UTF-8 becomes U+FFFD
-			f.isStr = false
+		} else {
+			var str string // escapes; invalid UTF-8 becomes U+FFFD
+			f.isStr = json.Unmarshal(data[i:j], &str) == nil
+			f.str = str
 		}
 	case '{':
 		f.isObj = true

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
-	"unicode/utf8"
 )
 
 // smallObject is how many keys an object holds before its seen-set moves
@@ -13,65 +12,43 @@ const smallObject = 16
 
 // scanFrame is one open object or array of the byte scanner.
 type scanFrame struct {
-	object bool
-	key    []byte // object: the key of the member being read
-	index  int    // array: the index of the element being read
-	keys   [][]byte
-	big    map[string]string // folded → original, once keys outgrows smallObject
+	object   bool
+	key      []byte // object: the key of the member being read
+	index    int    // array: the index of the element being read
+	keyStart int    // object: where its keys start in the scanner's key arena
+	big      map[string]string
 }
 
-// addKey records key (a slice of the input, or its unescaped copy). Small
-// objects compare with bytes.EqualFold, which matches exactly when foldKey
-// does, without allocating.
-func (f *scanFrame) addKey(key []byte, buf *[]byte) error {
+// addKey records key (a slice of the input, or its unescaped copy) in the
+// innermost object f, appending it to keys: the keys of every open object,
+// innermost last (objects nest, so an object's keys are always the tail,
+// and closing it truncates the slice; one slice serves the whole scan). Small objects compare with bytes.EqualFold, which
+// matches exactly when foldKey does, without allocating.
+func (f *scanFrame) addKey(key []byte, keys [][]byte) ([][]byte, error) {
 	if f.big != nil {
-		fk := foldInto(buf, key)
+		fk := foldKey(string(key))
 		if prev, ok := f.big[fk]; ok {
-			return fmt.Errorf("%w %s (same as %s)", ErrDuplicateKey, quoteKey(string(key)), quoteKey(prev))
+			return keys, fmt.Errorf("%w %s (same as %s)", ErrDuplicateKey, quoteKey(string(key)), quoteKey(prev))
 		}
 		f.big[fk] = string(key)
 	} else {
-		for _, k := range f.keys {
+		mine := keys[f.keyStart:]
+		for _, k := range mine {
 			if bytes.EqualFold(k, key) {
-				return fmt.Errorf("%w %s (same as %s)", ErrDuplicateKey, quoteKey(string(key)), quoteKey(string(k)))
+				return keys, fmt.Errorf("%w %s (same as %s)", ErrDuplicateKey, quoteKey(string(key)), quoteKey(string(k)))
 			}
 		}
-		f.keys = append(f.keys, key)
-		if len(f.keys) > smallObject {
+		keys = append(keys, key)
+		if len(mine)+1 > smallObject {
 			f.big = make(map[string]string, 2*smallObject)
-			for _, k := range f.keys {
-				f.big[foldInto(buf, k)] = string(k)
+			for _, k := range keys[f.keyStart:] {
+				f.big[foldKey(string(k))] = string(k)
 			}
+			keys = keys[:f.keyStart]
 		}
 	}
 	f.key = key
-	return nil
-}
-
-// foldInto returns foldKey(s), with an allocation-free path for ASCII keys
-// that are already folded (upper-case ASCII folds to itself).
-func foldInto(buf *[]byte, s []byte) string {
-	lower := -1
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if c >= utf8.RuneSelf {
-			return foldKey(string(s))
-		}
-		if lower < 0 && 'a' <= c && c <= 'z' {
-			lower = i
-		}
-	}
-	if lower < 0 {
-		return string(s)
-	}
-	b := append((*buf)[:0], s...)
-	for j := lower; j < len(b); j++ {
-		if 'a' <= b[j] && b[j] <= 'z' {
-			b[j] -= 'a' - 'A'
-		}
-	}
-	*buf = b
-	return string(b)
+	return keys, nil
 }
 
 type scanState int
@@ -90,11 +67,19 @@ const (
 // is exact.
 func scanKeys(data []byte, maxDepth int, col *collector) (err error, tail int) {
 	var (
-		stack []scanFrame
-		buf   []byte
-		i     = skipSpace(data, 0)
-		state = wantValue
+		frames [16]scanFrame
+		keys   [32][]byte
+		stack  = frames[:0]
+		arena  = keys[:0]
+		i      = skipSpace(data, 0)
+		state  = wantValue
 	)
+	pop := func() {
+		if f := stack[len(stack)-1]; f.object {
+			arena = arena[:f.keyStart]
+		}
+		stack = stack[:len(stack)-1]
+	}
 	invalid := func() (error, int) { return fmt.Errorf("%w", ErrInvalidJSON), -1 }
 	for {
 		switch state {
@@ -113,13 +98,7 @@ func scanKeys(data []byte, maxDepth int, col *collector) (err error, tail int) {
 					return fmt.Errorf("%w: more than %d levels at %s", ErrTooDeep, maxDepth, scanPath(stack)), -1
 				}
 				obj := data[i] == '{'
-				if n := len(stack); n < cap(stack) {
-					stack = stack[:n+1]
-					f := &stack[n]
-					*f = scanFrame{object: obj, keys: f.keys[:0]}
-				} else {
-					stack = append(stack, scanFrame{object: obj})
-				}
+				stack = append(stack, scanFrame{object: obj, keyStart: len(arena)})
 				i = skipSpace(data, i+1)
 				if i < len(data) && (data[i] == '}' && obj || data[i] == ']' && !obj) {
 					if col != nil {
@@ -127,7 +106,7 @@ func scanKeys(data []byte, maxDepth int, col *collector) (err error, tail int) {
 							return err, -1
 						}
 					}
-					stack = stack[:len(stack)-1]
+					pop()
 					i++
 					state = afterValue
 				} else if obj {
@@ -166,7 +145,7 @@ func scanKeys(data []byte, maxDepth int, col *collector) (err error, tail int) {
 				key = []byte(k)
 			}
 			top := &stack[len(stack)-1]
-			if err := top.addKey(key, &buf); err != nil {
+			if arena, err = top.addKey(key, arena); err != nil {
 				return fmt.Errorf("%w at %s", err, scanPath(stack[:len(stack)-1])), -1
 			}
 			i = skipSpace(data, j)
@@ -201,7 +180,7 @@ func scanKeys(data []byte, maxDepth int, col *collector) (err error, tail int) {
 						return err, -1
 					}
 				}
-				stack = stack[:len(stack)-1]
+				pop()
 				i++
 			default:
 				return invalid()
