@@ -23,7 +23,8 @@ type Metrics struct {
 
 	// children caches the label-resolved series (label hashing costs more
 	// than the increment on a hot path); routes and statuses are bounded.
-	children sync.Map // seriesKey → series
+	children   sync.Map // seriesKey → series
+	authSeries sync.Map // [mode, result] → prometheus.Counter
 }
 
 type seriesKey struct {
@@ -61,7 +62,12 @@ func (m *Metrics) ObserveAuth(mode, result string) {
 	if mode == "" {
 		mode = "unknown"
 	}
-	m.auth.WithLabelValues(mode, result).Inc()
+	k := [2]string{mode, result} // both come from a fixed set
+	c, ok := m.authSeries.Load(k)
+	if !ok {
+		c, _ = m.authSeries.LoadOrStore(k, m.auth.WithLabelValues(mode, result))
+	}
+	c.(prometheus.Counter).Inc()
 }
 
 // CacheStats reports hits and misses of a cache for the hit-ratio metrics.

@@ -28,7 +28,7 @@ const MinAPIKeyLen = 16
 // time, presented as "Authorization: Bearer" or "X-Api-Key".
 type APIKeyValidator struct {
 	keys   [][sha256.Size]byte
-	ids    []string
+	ids    []*Identity // one per key, shared by its requests (read-only)
 	scopes []string
 }
 
@@ -63,7 +63,7 @@ func NewAPIKeyValidator(keys []string, scopes []string) (*APIKeyValidator, error
 		v.keys = append(v.keys, h)
 		// The subject names the key by a short fingerprint so sessions are
 		// bound per key and logs can tell keys apart without revealing them.
-		v.ids = append(v.ids, "api-key:"+hex.EncodeToString(h[:4]))
+		v.ids = append(v.ids, &Identity{Mode: ModeAPIKey, Subject: "api-key:" + hex.EncodeToString(h[:4]), Scopes: v.scopes})
 	}
 	return v, nil
 }
@@ -88,7 +88,7 @@ func (v *APIKeyValidator) Validate(_ context.Context, _ *http.Request, c Credent
 	if match < 0 {
 		return nil, ErrNotMine
 	}
-	return &Identity{Mode: ModeAPIKey, Subject: v.ids[match], Scopes: v.scopes}, nil
+	return v.ids[match], nil
 }
 
 var _ Validator = (*APIKeyValidator)(nil)

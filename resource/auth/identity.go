@@ -31,7 +31,8 @@ const (
 )
 
 // Identity is the caller as the auth layer saw it. It never holds the
-// credential itself.
+// credential itself. Validators may hand the same Identity to many requests
+// (caches, static keys): treat it as read-only.
 type Identity struct {
 	// Mode is the validator that accepted the request (one of the Mode* names).
 	Mode string `json:"mode"`

@@ -91,6 +91,10 @@ func resultOf(e *Error) string {
 	}
 }
 
+// noneIdentity is the caller of the none mode. Identities are read-only once
+// made, so every request shares this one.
+var noneIdentity = &Identity{Mode: ModeNone, Subject: "anonymous", Scopes: DefaultScopes}
+
 func authenticate(o Options, r *http.Request) (*Identity, string, error) {
 	c, err := ParseCredential(r.Header)
 	if err != nil {
@@ -98,7 +102,7 @@ func authenticate(o Options, r *http.Request) (*Identity, string, error) {
 	}
 	if !c.Presented() {
 		if o.AllowNone && NoneAllowed(r) {
-			return &Identity{Mode: ModeNone, Subject: "anonymous", Scopes: DefaultScopes}, ModeNone, nil
+			return noneIdentity, ModeNone, nil
 		}
 		return nil, "", &Error{Status: http.StatusUnauthorized, Reason: "authentication required"}
 	}
@@ -114,7 +118,7 @@ func authenticate(o Options, r *http.Request) (*Identity, string, error) {
 	}
 	if len(o.Validators) == 0 && o.AllowNone && NoneAllowed(r) {
 		// none mode ignores credentials it has no validator for.
-		return &Identity{Mode: ModeNone, Subject: "anonymous", Scopes: DefaultScopes}, ModeNone, nil
+		return noneIdentity, ModeNone, nil
 	}
 	return nil, "", invalidKey
 }

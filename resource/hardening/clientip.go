@@ -35,7 +35,10 @@ func ClientIP(cfg IPConfig) func(http.Handler) http.Handler {
 				WriteJSONError(w, http.StatusForbidden, "forbidden", "source address not allowed")
 				return
 			}
-			if ok {
+			// Without trusted proxies the client IP is the peer, which
+			// auth.ClientIP reads from RemoteAddr itself: skip the request
+			// copy on this per-request path.
+			if ok && len(trusted) > 0 {
 				r = r.WithContext(auth.WithClientIP(r.Context(), ip.String()))
 			}
 			next.ServeHTTP(w, r)

@@ -175,6 +175,15 @@ func readField(data []byte, i int) rawField {
 // scanMessages runs the duplicate-key scan and extracts the calls in one
 // pass. Its verdicts match CheckDuplicateKeys followed by parseCalls.
 func scanMessages(body []byte, maxDepth int) ([]Call, bool, error) {
+	return scanMessagesValidating(body, maxDepth, true)
+}
+
+// scanMessagesValidating is scanMessages; with validate false, a body the
+// scan finds well-formed is not also checked with json.Valid. The
+// middleware uses that: the next handler (mcp-go) decodes the body with
+// encoding/json, which refuses invalid JSON whole, so nothing runs from a
+// body json.Valid would refuse, and on valid JSON the scan is exact.
+func scanMessagesValidating(body []byte, maxDepth int, validate bool) ([]Call, bool, error) {
 	if maxDepth <= 0 {
 		maxDepth = DefaultMaxDepth
 	}
@@ -185,6 +194,9 @@ func scanMessages(body []byte, maxDepth int) ([]Call, bool, error) {
 	}
 	if err != nil && !errors.Is(err, ErrInvalidJSON) && !errors.Is(err, ErrTrailingData) {
 		return nil, col.batch, err
+	}
+	if err == nil && col.err == nil && !validate {
+		return col.calls, col.batch, nil
 	}
 	if !json.Valid(body) {
 		if err == nil || errors.Is(err, ErrInvalidJSON) {

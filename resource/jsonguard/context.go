@@ -25,13 +25,14 @@ func WithCalls(ctx context.Context, calls []Call) context.Context {
 }
 
 // CallsFromContext returns the messages Middleware parsed from the request
-// body (one per batch element) and whether Middleware parsed a body at all.
+// body (one per batch element; read-only, shared by the request's handlers)
+// and whether Middleware parsed a body at all.
 // ok is false for GET, DELETE and empty bodies, and when the middleware is
 // not mounted: a check that depends on the tool name must then refuse
 // rather than assume there is none.
 func CallsFromContext(ctx context.Context) (calls []Call, ok bool) {
 	calls, ok = ctx.Value(callsKey{}).([]Call)
-	return slices.Clone(calls), ok
+	return calls, ok
 }
 
 // Calls returns the messages Middleware parsed from the request body, or

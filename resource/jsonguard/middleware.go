@@ -80,7 +80,7 @@ func Middleware(opts Options) func(http.Handler) http.Handler {
 				writeRPCError(w, http.StatusRequestEntityTooLarge, CodeInvalidRequest, "request body too large")
 				return
 			}
-			body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxBytes))
+			body, err := readBody(w, r, maxBytes)
 			if err != nil {
 				var mbe *http.MaxBytesError
 				if errors.As(err, &mbe) {
@@ -95,7 +95,7 @@ func Middleware(opts Options) func(http.Handler) http.Handler {
 				return
 			}
 			// One pass: duplicate/case-variant keys, depth, and the calls.
-			calls, batch, err := scanMessages(body, maxDepth)
+			calls, batch, err := scanMessagesValidating(body, maxDepth, false)
 			if err != nil {
 				code := CodeInvalidRequest
 				if errors.Is(err, ErrInvalidJSON) || errors.Is(err, ErrTrailingData) {
@@ -108,7 +108,7 @@ func Middleware(opts Options) func(http.Handler) http.Handler {
 				writeRPCError(w, http.StatusBadRequest, CodeHeaderMismatch, err.Error())
 				return
 			}
-			next.ServeHTTP(w, withBody(WithCalls(r.Context(), calls), r, body))
+			next.ServeHTTP(w, withBody(context.WithValue(r.Context(), callsKey{}, calls), r, body))
 		})
 	}
 }
@@ -116,10 +116,30 @@ func Middleware(opts Options) func(http.Handler) http.Handler {
 // withBody returns a shallow copy of r carrying ctx, whose body replays body.
 func withBody(ctx context.Context, r *http.Request, body []byte) *http.Request {
 	r2 := r.WithContext(ctx)
-	r2.Body = io.NopCloser(bytes.NewReader(body))
+	rb := &replayBody{}
+	rb.Reset(body)
+	r2.Body = rb
 	r2.ContentLength = int64(len(body))
-	r2.GetBody = func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(body)), nil }
 	return r2
+}
+
+// replayBody is the already-read body handed to the next handler.
+type replayBody struct{ bytes.Reader }
+
+func (*replayBody) Close() error { return nil }
+
+// readBody reads the whole body: with a known Content-Length into one
+// buffer of that size (net/http enforces the length), otherwise through a
+// limit of maxBytes.
+func readBody(w http.ResponseWriter, r *http.Request, maxBytes int64) ([]byte, error) {
+	if n := r.ContentLength; n > 0 && n <= maxBytes {
+		body := make([]byte, n)
+		if _, err := io.ReadFull(r.Body, body); err != nil {
+			return nil, err
+		}
+		return body, nil
+	}
+	return io.ReadAll(http.MaxBytesReader(w, r.Body, maxBytes))
 }
 
 // rpcError is a JSON-RPC 2.0 error response with a null id.

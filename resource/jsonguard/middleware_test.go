@@ -207,25 +207,29 @@ func TestMiddleware(t *testing.T) {
 	}
 }
 
-func TestMiddlewareRestoresGetBody(t *testing.T) {
+func TestMiddlewareReplaysBody(t *testing.T) {
 	const body = `{"jsonrpc":"2.0","id":1,"method":"ping"}`
-	var again string
-	h := Middleware(Options{})(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		_, _ = io.ReadAll(r.Body)
-		rc, err := r.GetBody()
-		if err != nil {
-			t.Fatal(err)
+	for _, chunked := range []bool{false, true} {
+		var got string
+		h := Middleware(Options{})(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			b, _ := io.ReadAll(r.Body)
+			got = string(b)
+			if r.ContentLength != int64(len(body)) {
+				t.Errorf("ContentLength = %d", r.ContentLength)
+			}
+			if err := r.Body.Close(); err != nil {
+				t.Error(err)
+			}
+		}))
+		req := httptest.NewRequest(http.MethodPost, "/mcp", bytes.NewBufferString(body))
+		if chunked {
+			req.ContentLength = -1 // unknown length: read through the limit
 		}
-		b, _ := io.ReadAll(rc)
-		again = string(b)
-		if r.ContentLength != int64(len(body)) {
-			t.Errorf("ContentLength = %d", r.ContentLength)
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, req)
+		if rec.Code != http.StatusOK || got != body {
+			t.Fatalf("chunked=%v: status %d, next handler read %q", chunked, rec.Code, got)
 		}
-	}))
-	rec := httptest.NewRecorder()
-	h.ServeHTTP(rec, httptest.NewRequest(http.MethodPost, "/mcp", bytes.NewBufferString(body)))
-	if rec.Code != http.StatusOK || again != body {
-		t.Fatalf("status %d, GetBody gave %q", rec.Code, again)
 	}
 }
 
@@ -239,9 +243,5 @@ func TestCallsContext(t *testing.T) {
 	got := Calls(ctx)
 	if len(got) != 1 || got[0].Name != "a" {
 		t.Fatalf("Calls = %+v, want the value stored", got)
-	}
-	got[0].Name = "changed"
-	if Calls(ctx)[0].Name != "a" {
-		t.Fatal("Calls returned shared storage")
 	}
 }
