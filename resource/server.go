@@ -5,7 +5,9 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"log/slog"
+	"net"
 	"net/http"
 	"net/netip"
 	"time"
@@ -74,6 +76,8 @@ type Server struct {
 
 	sse        *server.SSEServer
 	streamable *server.StreamableHTTPServer
+	registry   *Registry
+	logger     *slog.Logger
 }
 
 // NewMCPServer builds the mcp-go server with reg's tools behind the
@@ -128,6 +132,8 @@ func New(cfg Config) (*Server, error) {
 		MCP:      NewMCPServer(cfg.Name, cfg.Version, cfg.Registry, cfg.Visible),
 		Sessions: NewSessions(100_000, cfg.SessionIdle),
 		Metrics:  cfg.Metrics,
+		registry: cfg.Registry,
+		logger:   cfg.Logger,
 	}
 	if cfg.PRM != nil {
 		cfg.Auth.Challenge.ResourceMetadata = cfg.Identity.MetadataURL
@@ -221,6 +227,31 @@ func New(cfg Config) (*Server, error) {
 func (s *Server) CloseStreams(ctx context.Context) {
 	s.sse.CloseSessions()
 	s.streamable.CloseSessions(ctx)
+}
+
+// ToolCount is the number of registered tools.
+func (s *Server) ToolCount() int { return len(s.registry.Tools()) }
+
+// Serve serves hs (whose Handler is s.Handler) on ln until ctx ends, then
+// shuts down gracefully: no new connections, open streams closed, and
+// in-flight requests given grace to finish before connections are cut.
+func (s *Server) Serve(ctx context.Context, hs *http.Server, ln net.Listener, grace time.Duration) error {
+	errc := make(chan error, 1)
+	go func() { errc <- hs.Serve(ln) }()
+	select {
+	case err := <-errc:
+		return fmt.Errorf("http server: %w", err)
+	case <-ctx.Done():
+	}
+	s.logger.Info("shutting down", "grace", grace.String())
+	sctx, cancel := context.WithTimeout(context.Background(), grace)
+	defer cancel()
+	s.CloseStreams(sctx)
+	if err := hs.Shutdown(sctx); err != nil {
+		_ = hs.Close()
+		return fmt.Errorf("shutdown: in-flight requests did not finish within %s", grace)
+	}
+	return nil
 }
 
 // requireScopes enforces DESIGN.md §3 "Scopes" at the HTTP layer, on the

@@ -104,25 +104,13 @@ func serveHTTP(ctx context.Context, cfg *config, logger *slog.Logger, ln net.Lis
 		names = append(names, auth.ModeNone)
 	}
 	logger.Info("zscaler-mcp started",
-		"version", version, "transport", cfg.Transport,
+		"version", version, "transport", cfg.Transport, "shutdown_timeout", cfg.ShutdownTimeout.String(),
 		"bind", scheme+"://"+ln.Addr().String(), "public_url", cfg.PublicURL,
 		"auth_mode", cfg.Mode, "auth_reason", cfg.ModeReason, "validators", strings.Join(names, ","),
-		"mtls", cfg.TLSCA != "", "tools", 1)
+		"mtls", cfg.TLSCA != "", "tools", srv.ToolCount())
 
-	errc := make(chan error, 1)
-	go func() { errc <- hs.Serve(ln) }()
-	select {
-	case err := <-errc:
-		return fmt.Errorf("http server: %w", err)
-	case <-ctx.Done():
-	}
-	logger.Info("shutting down", "timeout", cfg.ShutdownTimeout.String())
-	sctx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownTimeout)
-	defer cancel()
-	srv.CloseStreams(sctx)
-	if err := hs.Shutdown(sctx); err != nil {
-		_ = hs.Close()
-		return fmt.Errorf("shutdown: in-flight requests did not finish within %s", cfg.ShutdownTimeout)
+	if err := srv.Serve(ctx, hs, ln, cfg.ShutdownTimeout); err != nil {
+		return err
 	}
 	logger.Info("stopped")
 	return nil
