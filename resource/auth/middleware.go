@@ -211,14 +211,19 @@ func IsLoopbackHost(host string) bool {
 	if strings.EqualFold(host, "localhost") {
 		return true
 	}
+	if host == "" || !(host[0] >= '0' && host[0] <= '9' || strings.Contains(host, ":")) {
+		return false // a name: skip ParseAddr, whose error allocates
+	}
 	ip, err := netip.ParseAddr(host)
 	return err == nil && ip.Unmap().IsLoopback()
 }
 
 // remoteHost strips the port and brackets from addr.
 func remoteHost(addr string) string {
-	if h, _, err := net.SplitHostPort(addr); err == nil {
-		return h
+	if strings.Contains(addr, ":") {
+		if h, _, err := net.SplitHostPort(addr); err == nil {
+			return h
+		}
 	}
 	return strings.Trim(addr, "[]")
 }

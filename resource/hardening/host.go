@@ -99,6 +99,9 @@ func (m hostMatcher) match(hostport string) bool {
 // splitHostPort splits "host:port", "[v6]:port", "[v6]", "v6" or "host"; the
 // port is "" when absent.
 func splitHostPort(s string) (host, port string) {
+	if !strings.Contains(s, ":") {
+		return s, "" // the common "name" case, without SplitHostPort's error
+	}
 	if h, p, err := net.SplitHostPort(s); err == nil {
 		return h, p
 	}
@@ -110,8 +113,26 @@ func splitHostPort(s string) (host, port string) {
 func normHost(h string) string {
 	h = strings.TrimSuffix(strings.TrimPrefix(h, "["), "]")
 	h = strings.ToLower(strings.TrimSuffix(h, "."))
-	if ip, err := netip.ParseAddr(h); err == nil {
-		return ip.Unmap().String()
+	if mayBeIP(h) {
+		if ip, err := netip.ParseAddr(h); err == nil {
+			return ip.Unmap().String()
+		}
 	}
 	return h
+}
+
+// mayBeIP cheaply rules out host names (a failed ParseAddr allocates its
+// error on every request): IP literals hold only hex digits, '.', ':' and
+// a zone after '%'.
+func mayBeIP(h string) bool {
+	for i := 0; i < len(h); i++ {
+		switch c := h[i]; {
+		case c >= '0' && c <= '9', c >= 'a' && c <= 'f', c == '.', c == ':':
+		case c == '%':
+			return true
+		default:
+			return false
+		}
+	}
+	return h != ""
 }
