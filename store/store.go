@@ -59,11 +59,23 @@ type notFoundError struct{ what string }
 func (e *notFoundError) Error() string   { return e.what + ": not found" }
 func (e *notFoundError) Unwrap() []error { return []error{ErrNotFound, fosite.ErrNotFound} }
 
+// IsConcurrentUse reports whether err (as returned by fosite's token
+// endpoint) comes from two requests racing for the same authorization code
+// or refresh token: a conditional update that found the row already used
+// (fosite.ErrSerializationFailure), or a code that was redeemed between
+// fosite's two reads of it (fosite.ErrInvalidatedAuthorizeCode). fosite
+// v0.49.0 reports some of these as server_error (500) in the authorization
+// code flow; the AS answers them with invalid_grant instead.
+func IsConcurrentUse(err error) bool {
+	return errors.Is(err, fosite.ErrSerializationFailure) || errors.Is(err, fosite.ErrInvalidatedAuthorizeCode)
+}
+
 // Store is everything the authorization server persists. Every method takes
 // the request context first; when that context carries a transaction begun
 // with BeginTX, the method runs inside it.
 type Store interface {
 	FositeStorage
+	RefreshTokens
 	Clients
 	Grants
 	Consents
@@ -121,6 +133,17 @@ type FositeStorage interface {
 	oauth2.TokenRevocationStorage
 	pkce.PKCERequestStorage
 	storage.Transactional
+}
+
+// RefreshTokens exposes the rotation bookkeeping of refresh tokens, which an
+// AS-side grace window for concurrent refreshes needs: within the window,
+// a request presenting a just-rotated token can be answered with the first
+// response (the AS keeps it, keyed by the old signature) instead of
+// triggering reuse detection, as long as its replacement is still active.
+type RefreshTokens interface {
+	// RefreshTokenStatus returns the status of the refresh token with the
+	// given signature, or ErrNotFound.
+	RefreshTokenStatus(ctx context.Context, signature string) (*RefreshTokenStatus, error)
 }
 
 // Clients manages registered OAuth clients. GetClient (from

@@ -73,3 +73,19 @@ type Revocation struct {
 	Value string
 	At    time.Time
 }
+
+// RefreshTokenStatus is the rotation state of one refresh token.
+type RefreshTokenStatus struct {
+	// RequestID is the grant the token belongs to.
+	RequestID string
+	// Active is false once the token was rotated.
+	Active bool
+	// RotatedAt is when it was rotated; zero while active.
+	RotatedAt time.Time
+	// ReplacedBy is the signature of the refresh token created in the same
+	// transaction as the rotation; empty while active (or when the
+	// replacement was created outside the rotating transaction).
+	ReplacedBy string
+	// ExpiresAt is the token's expiry; zero when unlimited.
+	ExpiresAt time.Time
+}

@@ -1,0 +1,384 @@
+// Package sqlite is the embedded store backend: one SQLite database file
+// (modernc.org/sqlite, no cgo) under the data directory.
+//
+// Connection layout. SQLite allows one writer at a time. The store keeps two
+// pools on the same file:
+//
+//   - a writer pool of exactly one connection. Every write and every
+//     transaction (BeginTX, and the store's own multi-statement writes) runs
+//     on it, with BEGIN IMMEDIATE (the _txlock=immediate DSN parameter), so a
+//     transaction takes the write lock up front and can never deadlock on a
+//     lock upgrade. In-process writers queue inside database/sql (FIFO, no
+//     polling) instead of spinning in SQLite's busy handler, which avoids
+//     SQLITE_BUSY storms; busy_timeout still covers other processes on the
+//     same file (admin commands).
+//   - a reader pool (query_only) sized to the CPUs. In WAL mode readers never
+//     block the writer or each other and see the last committed state.
+//
+// A method whose context carries a transaction runs on it, reads included,
+// so a transaction sees its own writes. Because the writer pool has a single
+// connection, code holding a transaction must pass its context to every
+// store call it makes; a write with another context would wait for the
+// transaction to end.
+//
+// Durability: journal_mode=WAL with synchronous=FULL by default: every
+// commit is fsynced, so clients, refresh tokens and signing keys survive a
+// kill -9 and a power cut. synchronous=NORMAL (Options.Synchronous) still
+// survives kill -9 (the WAL is written before commit returns) but may lose
+// the last commits on power loss; it is faster on slow disks.
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"io/fs"
+	"log/slog"
+	"net/url"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"time"
+
+	"github.com/zscalermcp/zscaler-mcp/migrations"
+	"github.com/zscalermcp/zscaler-mcp/store"
+
+	sqlitedrv "modernc.org/sqlite" // also registers the "sqlite" database/sql driver
+	sqlite3 "modernc.org/sqlite/lib"
+)
+
+// DefaultFileName is the database file name inside the data directory.
+const DefaultFileName = "zscaler-mcp.db"
+
+// Options tune the store. The zero value is a good default.
+type Options struct {
+	// BusyTimeout is how long a statement waits for another process's lock
+	// before failing with SQLITE_BUSY. Default 10s.
+	BusyTimeout time.Duration
+	// Synchronous is "FULL" (default: every commit fsynced) or "NORMAL"
+	// (survives process crashes, may lose the last commits on power loss).
+	Synchronous string
+	// MaxReadConns sizes the reader pool. Default max(4, 2×GOMAXPROCS).
+	MaxReadConns int
+	// RevocationRetention is how long revocation-log entries are kept before
+	// GC removes them; it must exceed the longest access-token lifetime.
+	// Default 7 days; negative keeps them forever.
+	RevocationRetention time.Duration
+	// Now is the clock used for created/granted/revoked timestamps and JTI
+	// expiry checks. Default time.Now.
+	Now func() time.Time
+	// Logger receives the GC loop's warnings. Default: discard.
+	Logger *slog.Logger
+}
+
+func (o Options) withDefaults() (Options, error) {
+	if o.BusyTimeout <= 0 {
+		o.BusyTimeout = 10 * time.Second
+	}
+	switch strings.ToUpper(o.Synchronous) {
+	case "":
+		o.Synchronous = "FULL"
+	case "FULL", "NORMAL":
+		o.Synchronous = strings.ToUpper(o.Synchronous)
+	default:
+		return o, fmt.Errorf("sqlite: Synchronous must be FULL or NORMAL, not %q", o.Synchronous)
+	}
+	if o.MaxReadConns <= 0 {
+		o.MaxReadConns = max(4, 2*runtime.GOMAXPROCS(0))
+	}
+	if o.RevocationRetention == 0 {
+		o.RevocationRetention = 7 * 24 * time.Hour
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.DiscardHandler)
+	}
+	return o, nil
+}
+
+// Store is the SQLite implementation of store.Store. It is safe for
+// concurrent use.
+type Store struct {
+	path string
+	w    *sql.DB // single writer connection; all writes and transactions
+	r    *sql.DB // read-only pool
+	opts Options
+}
+
+var _ store.Store = (*Store)(nil)
+
+// Open opens (creating if needed) the database file at path, applies the
+// embedded migrations and returns the store. The parent directory is
+// created 0700 if missing; the file is created 0600, and an existing file
+// readable by group or others is tightened to 0600 (it holds signing keys).
+// A database written by a newer binary is refused with an error matching
+// store.ErrSchemaTooNew.
+func Open(ctx context.Context, path string, opts Options) (*Store, error) {
+	return open(ctx, path, opts, migrations.SQLite())
+}
+
+// OpenDir opens DefaultFileName inside dataDir.
+func OpenDir(ctx context.Context, dataDir string, opts Options) (*Store, error) {
+	return Open(ctx, filepath.Join(dataDir, DefaultFileName), opts)
+}
+
+func open(ctx context.Context, path string, opts Options, migrationsFS fs.FS) (*Store, error) {
+	opts, err := opts.withDefaults()
+	if err != nil {
+		return nil, err
+	}
+	if path == "" || strings.ContainsAny(path, "?#") {
+		return nil, fmt.Errorf("sqlite: invalid database path %q", path)
+	}
+	if err := prepareFile(path); err != nil {
+		return nil, err
+	}
+
+	common := url.Values{}
+	common.Add("_pragma", fmt.Sprintf("busy_timeout(%d)", opts.BusyTimeout.Milliseconds()))
+	common.Add("_pragma", "foreign_keys(1)")
+	common.Add("_pragma", "synchronous("+opts.Synchronous+")")
+
+	wq := cloneValues(common)
+	wq.Add("_pragma", "journal_mode(WAL)")
+	wq.Set("_txlock", "immediate")
+	w, err := sql.Open("sqlite", path+"?"+wq.Encode())
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
+	}
+	w.SetMaxOpenConns(1)
+	w.SetMaxIdleConns(1)
+	w.SetConnMaxLifetime(0)
+	w.SetConnMaxIdleTime(0)
+
+	if err := checkJournalMode(ctx, w); err != nil {
+		w.Close()
+		return nil, fmt.Errorf("sqlite: %s: %w", path, err)
+	}
+	if err := migrate(ctx, w, migrationsFS, opts.Now); err != nil {
+		w.Close()
+		return nil, fmt.Errorf("sqlite: %s: %w", path, err)
+	}
+
+	rq := cloneValues(common)
+	rq.Add("_pragma", "query_only(1)")
+	r, err := sql.Open("sqlite", path+"?"+rq.Encode())
+	if err != nil {
+		w.Close()
+		return nil, fmt.Errorf("sqlite: open %s for reading: %w", path, err)
+	}
+	r.SetMaxOpenConns(opts.MaxReadConns)
+	r.SetMaxIdleConns(opts.MaxReadConns)
+	if err := r.PingContext(ctx); err != nil {
+		w.Close()
+		r.Close()
+		return nil, fmt.Errorf("sqlite: open %s for reading: %w", path, err)
+	}
+	return &Store{path: path, w: w, r: r, opts: opts}, nil
+}
+
+// Path returns the database file path.
+func (s *Store) Path() string { return s.path }
+
+// Close closes both connection pools. The last connection to close
+// checkpoints the WAL into the database file.
+func (s *Store) Close() error {
+	return errors.Join(s.r.Close(), s.w.Close())
+}
+
+// RunGC runs GC every interval until ctx ends (see store.RunGC).
+func (s *Store) RunGC(ctx context.Context, every time.Duration) {
+	store.RunGC(ctx, s, every, s.opts.Logger)
+}
+
+func prepareFile(path string) error {
+	dir := filepath.Dir(path)
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return fmt.Errorf("sqlite: create data dir: %w", err)
+	}
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
+	if err != nil {
+		return fmt.Errorf("sqlite: create database file: %w", err)
+	}
+	fi, err := f.Stat()
+	f.Close()
+	if err != nil {
+		return fmt.Errorf("sqlite: stat database file: %w", err)
+	}
+	if fi.Mode().Perm()&0o077 != 0 {
+		if err := os.Chmod(path, 0o600); err != nil {
+			return fmt.Errorf("sqlite: restrict database file permissions: %w", err)
+		}
+	}
+	return nil
+}
+
+func checkJournalMode(ctx context.Context, db *sql.DB) error {
+	var mode string
+	if err := db.QueryRowContext(ctx, "PRAGMA journal_mode").Scan(&mode); err != nil {
+		return fmt.Errorf("read journal mode: %w", err)
+	}
+	if !strings.EqualFold(mode, "wal") {
+		return fmt.Errorf("journal mode is %q, want wal", mode)
+	}
+	return nil
+}
+
+func cloneValues(v url.Values) url.Values {
+	out := make(url.Values, len(v))
+	for k, vs := range v {
+		out[k] = append([]string(nil), vs...)
+	}
+	return out
+}
+
+// ---- transactions ----------------------------------------------------------
+
+type txKey struct{}
+
+// txState is the transaction carried in a context by BeginTX.
+type txState struct {
+	owner *Store
+	tx    *sql.Tx
+	// rotated maps a request id to the signature of the refresh token
+	// rotated in this transaction, so the refresh token created next for the
+	// same request can be recorded on the old row (replaced_by).
+	rotated map[string]string
+	// revoked holds the grants already appended to the revocation log in
+	// this transaction.
+	revoked map[string]bool
+}
+
+func (s *Store) txFrom(ctx context.Context) *txState {
+	t, _ := ctx.Value(txKey{}).(*txState)
+	if t == nil || t.owner != s {
+		return nil
+	}
+	return t
+}
+
+// querier is what *sql.DB and *sql.Tx have in common.
+type querier interface {
+	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+}
+
+// reader returns the transaction in ctx, or the read pool.
+func (s *Store) reader(ctx context.Context) querier {
+	if t := s.txFrom(ctx); t != nil {
+		return t.tx
+	}
+	return s.r
+}
+
+// writer returns the transaction in ctx, or the writer connection (for a
+// single autocommit statement).
+func (s *Store) writer(ctx context.Context) querier {
+	if t := s.txFrom(ctx); t != nil {
+		return t.tx
+	}
+	return s.w
+}
+
+// BeginTX implements storage.Transactional: it begins an IMMEDIATE
+// transaction on the writer connection and returns a context carrying it.
+// Nested transactions are not supported.
+func (s *Store) BeginTX(ctx context.Context) (context.Context, error) {
+	if s.txFrom(ctx) != nil {
+		return ctx, errors.New("sqlite: begin: a transaction is already in progress in this context")
+	}
+	tx, err := s.w.BeginTx(ctx, nil)
+	if err != nil {
+		return ctx, fmt.Errorf("sqlite: begin: %w", err)
+	}
+	return context.WithValue(ctx, txKey{}, &txState{owner: s, tx: tx}), nil
+}
+
+// Commit implements storage.Transactional.
+func (s *Store) Commit(ctx context.Context) error {
+	t := s.txFrom(ctx)
+	if t == nil {
+		return errors.New("sqlite: commit: no transaction in context")
+	}
+	if err := t.tx.Commit(); err != nil {
+		return fmt.Errorf("sqlite: commit: %w", err)
+	}
+	return nil
+}
+
+// Rollback implements storage.Transactional. Rolling back a transaction that
+// already ended (committed, rolled back, or aborted because its context was
+// cancelled) returns nil.
+func (s *Store) Rollback(ctx context.Context) error {
+	t := s.txFrom(ctx)
+	if t == nil {
+		return errors.New("sqlite: rollback: no transaction in context")
+	}
+	if err := t.tx.Rollback(); err != nil && !errors.Is(err, sql.ErrTxDone) {
+		return fmt.Errorf("sqlite: rollback: %w", err)
+	}
+	return nil
+}
+
+// inTx runs fn in the transaction carried by ctx, or in a new one that is
+// committed when fn returns nil and rolled back otherwise.
+func (s *Store) inTx(ctx context.Context, fn func(ctx context.Context, q querier) error) error {
+	if t := s.txFrom(ctx); t != nil {
+		return fn(ctx, t.tx)
+	}
+	txCtx, err := s.BeginTX(ctx)
+	if err != nil {
+		return err
+	}
+	t := s.txFrom(txCtx)
+	if err := fn(txCtx, t.tx); err != nil {
+		_ = t.tx.Rollback()
+		return err
+	}
+	return s.Commit(txCtx)
+}
+
+// ---- helpers -----------------------------------------------------------------
+
+// ms converts a time to the stored form (Unix milliseconds); zero → NULL.
+func ms(t time.Time) any {
+	if t.IsZero() {
+		return nil
+	}
+	return t.UnixMilli()
+}
+
+// fromMS converts a stored time back; NULL → zero time.
+func fromMS(v sql.NullInt64) time.Time {
+	if !v.Valid {
+		return time.Time{}
+	}
+	return time.UnixMilli(v.Int64).UTC()
+}
+
+func (s *Store) now() time.Time { return s.opts.Now().UTC() }
+
+// sqliteCode returns the extended result code of a driver error, or 0.
+func sqliteCode(err error) int {
+	var e *sqlitedrv.Error
+	if errors.As(err, &e) {
+		return e.Code()
+	}
+	return 0
+}
+
+// isUniqueViolation reports a PRIMARY KEY or UNIQUE constraint failure.
+func isUniqueViolation(err error) bool {
+	c := sqliteCode(err)
+	return c == sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY || c == sqlite3.SQLITE_CONSTRAINT_UNIQUE
+}
+
+// isForeignKeyViolation reports a FOREIGN KEY constraint failure.
+func isForeignKeyViolation(err error) bool {
+	return sqliteCode(err) == sqlite3.SQLITE_CONSTRAINT_FOREIGNKEY
+}
