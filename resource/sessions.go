@@ -13,6 +13,7 @@ import (
 	"github.com/mark3labs/mcp-go/server"
 
 	"github.com/zscalermcp/zscaler-mcp/resource/auth"
+	"github.com/zscalermcp/zscaler-mcp/resource/hardening"
 )
 
 // errUnknownSession is returned for a session id that was not issued to the
@@ -136,9 +137,7 @@ func (s *Sessions) Guard(next http.Handler) http.Handler {
 		if sid != "" {
 			id, _ := auth.FromContext(r.Context())
 			if !s.Check(sid, id) {
-				writeJSON(w, http.StatusNotFound, map[string]string{
-					"error": "session_not_found", "error_description": "unknown or expired MCP session; initialize a new one",
-				})
+				hardening.WriteJSONError(w, http.StatusNotFound, "session_not_found", "unknown or expired MCP session; initialize a new one")
 				return
 			}
 		}
