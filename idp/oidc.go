@@ -44,7 +44,7 @@ type oidcProvider struct {
 
 	provider   *oidc.Provider
 	verifier   *oidc.IDTokenVerifier
-	oauth      oauth2.Config // RedirectURL = Options.RedirectURI
+	oauth      *oauth2.Config // RedirectURL = Options.RedirectURI; shared so its auth-style cache is too
 	authParams []oauth2.AuthCodeOption
 	client     *http.Client
 	logger     *slog.Logger
@@ -154,7 +154,7 @@ func openOIDC(ctx context.Context, c Config, opts Options, q oidcQuirks) (*oidcP
 		mapping:     c.ClaimMapping,
 		getUserInfo: c.GetUserInfo,
 		provider:    prov,
-		oauth: oauth2.Config{
+		oauth: &oauth2.Config{
 			ClientID:     c.ClientID,
 			ClientSecret: c.ClientSecret,
 			Endpoint:     endpoint,
@@ -180,13 +180,16 @@ func openOIDC(ctx context.Context, c Config, opts Options, q oidcQuirks) (*oidcP
 func (p *oidcProvider) ID() string          { return p.id }
 func (p *oidcProvider) DisplayName() string { return p.name }
 
-// oauthFor returns the oauth2 config for a login's redirect URI.
+// oauthFor returns the oauth2 config for a login's redirect URI: the shared
+// one (whose auto-detected auth style is cached across logins), or a copy
+// for a per-login override.
 func (p *oidcProvider) oauthFor(redirectURI string) *oauth2.Config {
-	cfg := p.oauth
-	if redirectURI != "" {
-		cfg.RedirectURL = redirectURI
+	if redirectURI == "" || redirectURI == p.oauth.RedirectURL {
+		return p.oauth
 	}
-	return &cfg
+	// Field by field: copying the struct would race with its cache.
+	return &oauth2.Config{ClientID: p.oauth.ClientID, ClientSecret: p.oauth.ClientSecret,
+		Endpoint: p.oauth.Endpoint, Scopes: p.oauth.Scopes, RedirectURL: redirectURI}
 }
 
 // LoginURL returns the IdP's authorization URL for this login: response

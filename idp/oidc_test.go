@@ -173,7 +173,9 @@ func TestOIDCCallbackRefusals(t *testing.T) {
 		},
 		{
 			name: "wrong PKCE verifier (the OP checks it)", section: "RFC 7636 §4.6",
-			tamper:   func(_ *testing.T, _ env, _ *http.Request, st *LoginState) { st.PKCEVerifier = oauth2.GenerateVerifier() },
+			tamper: func(_ *testing.T, _ env, _ *http.Request, st *LoginState) {
+				st.PKCEVerifier = oauth2.GenerateVerifier()
+			},
 			wantKind: ErrExchange, wantText: "invalid_grant",
 		},
 		{
@@ -532,6 +534,54 @@ func TestOIDCLoginURL(t *testing.T) {
 		bad(&r)
 		if _, err := p.LoginURL(context.Background(), r); err == nil {
 			t.Errorf("LoginURL(%+v) accepted", r)
+		}
+	}
+}
+
+// TestOIDCConcurrentLogins runs logins in parallel on one provider (for
+// the race detector: the shared oauth2 config, verifier and key set).
+func TestOIDCConcurrentLogins(t *testing.T) {
+	up := newUpstream(t, idptest.Options{AutoLogin: "alice"})
+	p := up.open(t, up.config(), up.options())
+	errs := make(chan error, 8)
+	for range 8 {
+		go func() {
+			req, err := NewLoginRequest()
+			if err != nil {
+				errs <- err
+				return
+			}
+			u, err := p.LoginURL(context.Background(), req)
+			if err != nil {
+				errs <- err
+				return
+			}
+			// Stop at the callback: the catcher keeps only the last request.
+			b := newBrowser(up.op.Client())
+			b.CheckRedirect = func(r *http.Request, _ []*http.Request) error {
+				if r.URL.Path == "/auth/callback" {
+					return http.ErrUseLastResponse
+				}
+				return nil
+			}
+			resp, err := b.Get(u)
+			if err != nil {
+				errs <- err
+				return
+			}
+			resp.Body.Close()
+			loc, err := resp.Location()
+			if err != nil {
+				errs <- err
+				return
+			}
+			_, err = p.HandleCallback(context.Background(), httptest.NewRequest(http.MethodGet, loc.String(), nil), req.LoginState())
+			errs <- err
+		}()
+	}
+	for range 8 {
+		if err := <-errs; err != nil {
+			t.Error(err)
 		}
 	}
 }

@@ -358,9 +358,11 @@ func (c *client) AuthMethod() oidc.AuthMethod {
 	}
 	return oidc.AuthMethod(c.Client.AuthMethod)
 }
-func (c *client) ResponseTypes() []oidc.ResponseType { return []oidc.ResponseType{oidc.ResponseTypeCode} }
-func (c *client) GrantTypes() []oidc.GrantType       { return []oidc.GrantType{oidc.GrantTypeCode} }
-func (c *client) LoginURL(id string) string          { return loginPath + "?authRequestID=" + id }
+func (c *client) ResponseTypes() []oidc.ResponseType {
+	return []oidc.ResponseType{oidc.ResponseTypeCode}
+}
+func (c *client) GrantTypes() []oidc.GrantType { return []oidc.GrantType{oidc.GrantTypeCode} }
+func (c *client) LoginURL(id string) string    { return loginPath + "?authRequestID=" + id }
 func (c *client) AccessTokenType() op.AccessTokenType {
 	return op.AccessTokenTypeBearer
 }
