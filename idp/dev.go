@@ -182,8 +182,12 @@ func (p *DevProvider) takePending(state string) (devPending, bool) {
 	return e, true
 }
 
-// Handler serves the sign-in form at [DevProvider.Path].
-func (p *DevProvider) Handler() http.Handler { return http.HandlerFunc(p.serveHTTP) }
+// Handler serves the sign-in form at [DevProvider.Path]. Cross-origin POSTs
+// (by Sec-Fetch-Site or Origin) are refused with 403, on top of the state
+// check; the form carries no CSRF token of the AS's own.
+func (p *DevProvider) Handler() http.Handler {
+	return new(http.CrossOriginProtection).Handler(http.HandlerFunc(p.serveHTTP))
+}
 
 func (p *DevProvider) serveHTTP(w http.ResponseWriter, r *http.Request) {
 	h := w.Header()

@@ -164,6 +164,7 @@ func TestDevForm(t *testing.T) {
 		method     string
 		target     string // path+query on our origin
 		form       url.Values
+		header     http.Header
 		wantStatus int
 		wantBody   []string
 		notBody    []string
@@ -187,6 +188,12 @@ func TestDevForm(t *testing.T) {
 			form: url.Values{"state": {pending.State}, "username": {strings.Repeat("x", 65)}, "action": {"signin"}}, wantStatus: http.StatusBadRequest},
 		{name: "display-name email refused", method: http.MethodPost, target: "/auth/dev/dev",
 			form: url.Values{"state": {pending.State}, "username": {"bob"}, "email": {"Bob <bob@example.com>"}, "action": {"signin"}}, wantStatus: http.StatusBadRequest},
+		{name: "cross-site POST (Sec-Fetch-Site)", method: http.MethodPost, target: "/auth/dev/dev",
+			header: http.Header{"Sec-Fetch-Site": {"cross-site"}},
+			form:   url.Values{"state": {pending.State}, "username": {"x"}, "action": {"signin"}}, wantStatus: http.StatusForbidden},
+		{name: "cross-origin POST (Origin)", method: http.MethodPost, target: "/auth/dev/dev",
+			header: http.Header{"Origin": {"https://evil.example"}},
+			form:   url.Values{"state": {pending.State}, "username": {"x"}, "action": {"signin"}}, wantStatus: http.StatusForbidden},
 		{name: "other method", method: http.MethodPut, target: "/auth/dev/dev", wantStatus: http.StatusMethodNotAllowed},
 		{name: "other path", method: http.MethodGet, target: "/auth/dev/dev/x", wantStatus: http.StatusNotFound},
 	}
@@ -196,6 +203,9 @@ func TestDevForm(t *testing.T) {
 			r, _ := http.NewRequest(tt.method, e.cb.srv.URL+tt.target, strings.NewReader(tt.form.Encode()))
 			if tt.form != nil {
 				r.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+			}
+			for k, v := range tt.header {
+				r.Header[k] = v
 			}
 			resp, err := e.raw.Do(r)
 			if err != nil {
@@ -230,7 +240,16 @@ func (e devEnv) signInPending(t *testing.T, req LoginRequest, form url.Values) *
 	t.Helper()
 	form.Set("state", req.State)
 	form.Set("action", "signin")
-	postForm(t, e.b, e.formAction(), form)
+	// As a browser sends it: same-origin, with Origin and Sec-Fetch-Site.
+	r, _ := http.NewRequest(http.MethodPost, e.formAction(), strings.NewReader(form.Encode()))
+	r.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	r.Header.Set("Origin", e.cb.srv.URL)
+	r.Header.Set("Sec-Fetch-Site", "same-origin")
+	resp, err := e.b.Do(r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	readAll(t, resp)
 	cb := e.cb.takeCallback()
 	if cb == nil {
 		t.Fatal("no callback")
