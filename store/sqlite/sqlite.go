@@ -40,6 +40,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/zscalermcp/zscaler-mcp/migrations"
@@ -107,6 +108,12 @@ type Store struct {
 	w    *sql.DB // single writer connection; all writes and transactions
 	r    *sql.DB // read-only pool
 	opts Options
+	// Prepared statements by query text, per pool. Parsing a statement
+	// costs more than running most of ours, so each is prepared once per
+	// connection and reused (inside a transaction through Tx.StmtContext,
+	// which reuses the writer connection's prepared statement).
+	wStmts, rStmts stmtCache
+	wq, rq         *cachedQuerier
 }
 
 var _ store.Store = (*Store)(nil)
@@ -178,7 +185,10 @@ func open(ctx context.Context, path string, opts Options, migrationsFS fs.FS) (*
 		r.Close()
 		return nil, fmt.Errorf("sqlite: open %s for reading: %w", path, err)
 	}
-	return &Store{path: path, w: w, r: r, opts: opts}, nil
+	st := &Store{path: path, w: w, r: r, opts: opts}
+	st.wq = &cachedQuerier{pool: w, cache: &st.wStmts}
+	st.rq = &cachedQuerier{pool: r, cache: &st.rStmts}
+	return st, nil
 }
 
 // Path returns the database file path.
@@ -187,7 +197,7 @@ func (s *Store) Path() string { return s.path }
 // Close closes both connection pools. The last connection to close
 // checkpoints the WAL into the database file.
 func (s *Store) Close() error {
-	return errors.Join(s.r.Close(), s.w.Close())
+	return errors.Join(s.rStmts.close(), s.wStmts.close(), s.r.Close(), s.w.Close())
 }
 
 // RunGC runs GC every interval until ctx ends (see store.RunGC).
@@ -244,13 +254,11 @@ type txKey struct{}
 type txState struct {
 	owner *Store
 	tx    *sql.Tx
+	q     *cachedQuerier
 	// rotated maps a request id to the signature of the refresh token
 	// rotated in this transaction, so the refresh token created next for the
 	// same request can be recorded on the old row (replaced_by).
 	rotated map[string]string
-	// revoked holds the grants already appended to the revocation log in
-	// this transaction.
-	revoked map[string]bool
 }
 
 func (s *Store) txFrom(ctx context.Context) *txState {
@@ -261,7 +269,7 @@ func (s *Store) txFrom(ctx context.Context) *txState {
 	return t
 }
 
-// querier is what *sql.DB and *sql.Tx have in common.
+// querier is what the store's statements run on: a pool or a transaction.
 type querier interface {
 	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
 	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
@@ -271,18 +279,160 @@ type querier interface {
 // reader returns the transaction in ctx, or the read pool.
 func (s *Store) reader(ctx context.Context) querier {
 	if t := s.txFrom(ctx); t != nil {
-		return t.tx
+		return t.q
 	}
-	return s.r
+	return s.rq
 }
 
 // writer returns the transaction in ctx, or the writer connection (for a
 // single autocommit statement).
 func (s *Store) writer(ctx context.Context) querier {
 	if t := s.txFrom(ctx); t != nil {
-		return t.tx
+		return t.q
 	}
-	return s.w
+	return s.wq
+}
+
+// stmtCache holds prepared statements by query text.
+//
+// A statement is prepared on the pool (database/sql then keeps one driver
+// statement per connection). Preparing on the writer pool needs its only
+// connection, so a statement first needed inside a transaction — which holds
+// that connection — runs unprepared and is queued; it is prepared once the
+// transaction has ended (warm).
+type stmtCache struct {
+	mu      sync.Mutex
+	stmts   map[string]*sql.Stmt
+	pending map[string]bool
+}
+
+func (c *stmtCache) lookup(query string) *sql.Stmt {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.stmts[query]
+}
+
+// want queues query for preparation by the next warm.
+func (c *stmtCache) want(query string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.pending == nil {
+		c.pending = make(map[string]bool)
+	}
+	c.pending[query] = true
+}
+
+// get returns the prepared statement for query, preparing it on db if
+// needed. It must not be called while the caller holds db's only
+// connection.
+func (c *stmtCache) get(ctx context.Context, db *sql.DB, query string) (*sql.Stmt, error) {
+	if st := c.lookup(query); st != nil {
+		return st, nil
+	}
+	st, err := db.PrepareContext(ctx, query)
+	if err != nil {
+		return nil, err
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if prev := c.stmts[query]; prev != nil {
+		st.Close()
+		return prev, nil
+	}
+	if c.stmts == nil {
+		c.stmts = make(map[string]*sql.Stmt)
+	}
+	c.stmts[query] = st
+	delete(c.pending, query)
+	return st, nil
+}
+
+// warm prepares the queued statements on db. Failures are ignored: the
+// statement simply stays unprepared.
+func (c *stmtCache) warm(ctx context.Context, db *sql.DB) {
+	c.mu.Lock()
+	if len(c.pending) == 0 {
+		c.mu.Unlock()
+		return
+	}
+	queries := make([]string, 0, len(c.pending))
+	for q := range c.pending {
+		queries = append(queries, q)
+	}
+	c.pending = nil
+	c.mu.Unlock()
+	for _, q := range queries {
+		_, _ = c.get(context.WithoutCancel(ctx), db, q)
+	}
+}
+
+func (c *stmtCache) close() error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	var errs []error
+	for _, st := range c.stmts {
+		errs = append(errs, st.Close())
+	}
+	c.stmts = nil
+	return errors.Join(errs...)
+}
+
+// cachedQuerier runs statements prepared once on pool, directly or (when tx
+// is set; tx must belong to pool) within the transaction.
+type cachedQuerier struct {
+	pool  *sql.DB
+	cache *stmtCache
+	tx    *sql.Tx
+}
+
+// stmt returns the statement to run query with, or nil when it must run
+// unprepared (first use inside a transaction).
+func (q *cachedQuerier) stmt(ctx context.Context, query string) (*sql.Stmt, error) {
+	if q.tx != nil {
+		st := q.cache.lookup(query)
+		if st == nil {
+			q.cache.want(query)
+			return nil, nil
+		}
+		return q.tx.StmtContext(ctx, st), nil
+	}
+	return q.cache.get(ctx, q.pool, query)
+}
+
+// direct returns what runs unprepared statements: the transaction or the
+// pool.
+func (q *cachedQuerier) direct() querier {
+	if q.tx != nil {
+		return q.tx
+	}
+	return q.pool
+}
+
+// ExecContext implements querier.
+func (q *cachedQuerier) ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error) {
+	st, err := q.stmt(ctx, query)
+	if err != nil || st == nil {
+		return q.direct().ExecContext(ctx, query, args...)
+	}
+	return st.ExecContext(ctx, args...)
+}
+
+// QueryContext implements querier.
+func (q *cachedQuerier) QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+	st, err := q.stmt(ctx, query)
+	if err != nil || st == nil {
+		return q.direct().QueryContext(ctx, query, args...)
+	}
+	return st.QueryContext(ctx, args...)
+}
+
+// QueryRowContext implements querier.
+func (q *cachedQuerier) QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row {
+	st, err := q.stmt(ctx, query)
+	if err != nil || st == nil {
+		return q.direct().QueryRowContext(ctx, query, args...)
+	}
+	return st.QueryRowContext(ctx, args...)
 }
 
 // BeginTX implements storage.Transactional: it begins an IMMEDIATE
@@ -296,7 +446,8 @@ func (s *Store) BeginTX(ctx context.Context) (context.Context, error) {
 	if err != nil {
 		return ctx, fmt.Errorf("sqlite: begin: %w", err)
 	}
-	return context.WithValue(ctx, txKey{}, &txState{owner: s, tx: tx}), nil
+	q := &cachedQuerier{pool: s.w, cache: &s.wStmts, tx: tx}
+	return context.WithValue(ctx, txKey{}, &txState{owner: s, tx: tx, q: q}), nil
 }
 
 // Commit implements storage.Transactional.
@@ -305,7 +456,9 @@ func (s *Store) Commit(ctx context.Context) error {
 	if t == nil {
 		return errors.New("sqlite: commit: no transaction in context")
 	}
-	if err := t.tx.Commit(); err != nil {
+	err := t.tx.Commit()
+	s.wStmts.warm(ctx, s.w)
+	if err != nil {
 		return fmt.Errorf("sqlite: commit: %w", err)
 	}
 	return nil
@@ -319,7 +472,9 @@ func (s *Store) Rollback(ctx context.Context) error {
 	if t == nil {
 		return errors.New("sqlite: rollback: no transaction in context")
 	}
-	if err := t.tx.Rollback(); err != nil && !errors.Is(err, sql.ErrTxDone) {
+	err := t.tx.Rollback()
+	s.wStmts.warm(ctx, s.w)
+	if err != nil && !errors.Is(err, sql.ErrTxDone) {
 		return fmt.Errorf("sqlite: rollback: %w", err)
 	}
 	return nil
@@ -329,15 +484,15 @@ func (s *Store) Rollback(ctx context.Context) error {
 // committed when fn returns nil and rolled back otherwise.
 func (s *Store) inTx(ctx context.Context, fn func(ctx context.Context, q querier) error) error {
 	if t := s.txFrom(ctx); t != nil {
-		return fn(ctx, t.tx)
+		return fn(ctx, t.q)
 	}
 	txCtx, err := s.BeginTX(ctx)
 	if err != nil {
 		return err
 	}
 	t := s.txFrom(txCtx)
-	if err := fn(txCtx, t.tx); err != nil {
-		_ = t.tx.Rollback()
+	if err := fn(txCtx, t.q); err != nil {
+		_ = s.Rollback(txCtx)
 		return err
 	}
 	return s.Commit(txCtx)
