@@ -197,16 +197,20 @@ type accessTokenClaims struct {
 	jwt.JWTClaims
 }
 
+// With implements jwt.JWTClaimsContainer.
 func (c *accessTokenClaims) With(expiry time.Time, scope, audience []string) jwt.JWTClaimsContainer {
 	c.JWTClaims.With(expiry, scope, audience)
 	return c
 }
 
+// WithDefaults implements jwt.JWTClaimsContainer.
 func (c *accessTokenClaims) WithDefaults(iat time.Time, issuer string) jwt.JWTClaimsContainer {
 	c.JWTClaims.WithDefaults(iat, issuer)
 	return c
 }
 
+// WithScopeField implements jwt.JWTClaimsContainer; the field is always
+// the space-separated "scope" string.
 func (c *accessTokenClaims) WithScopeField(jwt.JWTScopeFieldEnum) jwt.JWTClaimsContainer {
 	c.ScopeField = jwt.JWTScopeFieldString
 	return c

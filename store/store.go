@@ -1,12 +1,3 @@
-// Package store is the persistence layer of the authorization server: narrow
-// interfaces, the value types they exchange, and the pieces every backend
-// shares (the fosite session type, the SHA-256 client-secret hasher, the
-// garbage-collection loop).
-//
-// A backend (store/sqlite today) implements Store and must pass the
-// conformance suite in store/conformance. The fosite-facing half of Store
-// (FositeStorage) follows fosite v0.49.0's storage contracts exactly; the
-// comments on FositeStorage list the decisions a backend must reproduce.
 package store
 
 import (
@@ -40,6 +31,7 @@ type SchemaTooNewError struct {
 	SupportedVersion int // highest version this binary embeds
 }
 
+// Error returns the message shown to the operator.
 func (e *SchemaTooNewError) Error() string {
 	return fmt.Sprintf("database schema version %d is newer than this binary supports (%d); upgrade zscaler-mcp",
 		e.DatabaseVersion, e.SupportedVersion)

@@ -434,6 +434,7 @@ func testRevocationLog(t *testing.T, s store.Store) {
 // grant's end, so a test can store tokens that outlive their grant.
 type uncappedSession struct{ store.Session }
 
+// GetExpiresAt implements fosite.Session without the cap.
 func (s *uncappedSession) GetExpiresAt(k fosite.TokenType) time.Time { return s.ExpiresAt[k] }
 
 // testGC: expired rows go, live rows stay.

@@ -22,11 +22,18 @@ const (
 )
 
 // what names a table's rows in error messages.
-var what = map[string]string{
-	tblCodes:   "authorization code",
-	tblPKCE:    "PKCE request",
-	tblAccess:  "access token",
-	tblRefresh: "refresh token",
+func what(table string) string {
+	switch table {
+	case tblCodes:
+		return "authorization code"
+	case tblPKCE:
+		return "PKCE request"
+	case tblAccess:
+		return "access token"
+	case tblRefresh:
+		return "refresh token"
+	}
+	return table
 }
 
 // encoded is a requester ready for insertion.
@@ -92,10 +99,10 @@ func (s *Store) createSession(ctx context.Context, table, signature string, req 
 			VALUES (?, ?, ?, ?, ?, ?, ?)`,
 			signature, e.requestID, e.clientID, e.subject, e.requestedAt.UnixMilli(), ms(e.expiresAt), string(e.data))
 		if isUniqueViolation(err) {
-			return fmt.Errorf("sqlite: create %s: %w", what[table], store.ErrAlreadyExists)
+			return fmt.Errorf("sqlite: create %s: %w", what(table), store.ErrAlreadyExists)
 		}
 		if err != nil {
-			return fmt.Errorf("sqlite: create %s: %w", what[table], err)
+			return fmt.Errorf("sqlite: create %s: %w", what(table), err)
 		}
 		return nil
 	})
@@ -117,14 +124,14 @@ func (s *Store) getSession(ctx context.Context, table, signature string, templat
 	)
 	c, err := scanClient(row, &data, &isActive)
 	if errors.Is(err, sql.ErrNoRows) {
-		return nil, false, store.NotFound(what[table])
+		return nil, false, store.NotFound(what(table))
 	}
 	if err != nil {
-		return nil, false, fmt.Errorf("sqlite: get %s: %w", what[table], err)
+		return nil, false, fmt.Errorf("sqlite: get %s: %w", what(table), err)
 	}
 	req, err := store.UnmarshalRequest(data, c, template)
 	if err != nil {
-		return nil, false, fmt.Errorf("sqlite: get %s: %w", what[table], err)
+		return nil, false, fmt.Errorf("sqlite: get %s: %w", what(table), err)
 	}
 	return req, isActive, nil
 }
@@ -134,7 +141,7 @@ func (s *Store) getSession(ctx context.Context, table, signature string, templat
 // must not fail on a row a concurrent request already removed).
 func (s *Store) deleteSession(ctx context.Context, table, signature string) error {
 	if _, err := s.writer(ctx).ExecContext(ctx, `DELETE FROM `+table+` WHERE signature = ?`, signature); err != nil {
-		return fmt.Errorf("sqlite: delete %s: %w", what[table], err)
+		return fmt.Errorf("sqlite: delete %s: %w", what(table), err)
 	}
 	return nil
 }
@@ -397,11 +404,11 @@ func (s *Store) revokeByRequestID(ctx context.Context, table, requestID string) 
 	return s.inTx(ctx, func(ctx context.Context, q querier) error {
 		res, err := q.ExecContext(ctx, `DELETE FROM `+table+` WHERE request_id = ?`, requestID)
 		if err != nil {
-			return fmt.Errorf("sqlite: revoke %ss of grant: %w", what[table], err)
+			return fmt.Errorf("sqlite: revoke %ss of grant: %w", what(table), err)
 		}
 		n, err := res.RowsAffected()
 		if err != nil {
-			return fmt.Errorf("sqlite: revoke %ss of grant: %w", what[table], err)
+			return fmt.Errorf("sqlite: revoke %ss of grant: %w", what(table), err)
 		}
 		if n > 0 {
 			return s.logRevocationOnce(ctx, q, store.RevocationGrant, requestID)

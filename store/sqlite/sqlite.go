@@ -8,7 +8,8 @@
 //     transaction (BeginTX, and the store's own multi-statement writes) runs
 //     on it, with BEGIN IMMEDIATE (the _txlock=immediate DSN parameter), so a
 //     transaction takes the write lock up front and can never deadlock on a
-//     lock upgrade. In-process writers queue inside database/sql (FIFO, no
+//     lock upgrade. (Single-statement writes autocommit; SQLite takes the
+//     write lock when such a statement starts.) In-process writers queue inside database/sql (FIFO, no
 //     polling) instead of spinning in SQLite's busy handler, which avoids
 //     SQLITE_BUSY storms; busy_timeout still covers other processes on the
 //     same file (admin commands).
@@ -20,6 +21,9 @@
 // connection, code holding a transaction must pass its context to every
 // store call it makes; a write with another context would wait for the
 // transaction to end.
+//
+// Statements are prepared once per connection and reused (parsing costs
+// more than running most of them).
 //
 // Durability: journal_mode=WAL with synchronous=FULL by default: every
 // commit is fsynced, so clients, refresh tokens and signing keys survive a
