@@ -102,13 +102,12 @@ func openOIDC(ctx context.Context, c Config, opts Options, q oidcQuirks) (*oidcP
 		}
 	}
 	var meta struct {
-		Issuer        string   `json:"issuer"`
-		AuthURL       string   `json:"authorization_endpoint"`
-		TokenURL      string   `json:"token_endpoint"`
-		JWKSURL       string   `json:"jwks_uri"`
-		UserInfoURL   string   `json:"userinfo_endpoint"`
-		PKCEMethods   []string `json:"code_challenge_methods_supported"`
-		ResponseTypes []string `json:"response_types_supported"`
+		Issuer      string   `json:"issuer"`
+		AuthURL     string   `json:"authorization_endpoint"`
+		TokenURL    string   `json:"token_endpoint"`
+		JWKSURL     string   `json:"jwks_uri"`
+		UserInfoURL string   `json:"userinfo_endpoint"`
+		PKCEMethods []string `json:"code_challenge_methods_supported"`
 	}
 	if err := prov.Claims(&meta); err != nil {
 		return nil, fmt.Errorf("idp %q: discovery document at %s: %w", c.ID, docURL, err)

@@ -16,8 +16,9 @@ import (
 // Options are what every provider gets from the server, beside its Config.
 type Options struct {
 	// HTTPClient is used for every call to the IdP (discovery, JWKS, token,
-	// userinfo). Nil means a client with a 30 s timeout. Its Transport must
-	// be an *http.Transport (or nil) for [Config.RootCA] to apply.
+	// userinfo). Nil means a client with a 30 s timeout that follows only
+	// same-host GET redirects. Its Transport must be an *http.Transport (or
+	// nil) for [Config.RootCA] to apply.
 	HTTPClient *http.Client
 	// RedirectURI is our callback, <public-url>/auth/callback: the redirect
 	// URI registered at every IdP. Required.
@@ -49,7 +50,7 @@ func (o Options) withDefaults() (Options, error) {
 		return o, fmt.Errorf("options: RedirectURI %q is not an absolute http(s) URL", o.RedirectURI)
 	}
 	if o.HTTPClient == nil {
-		o.HTTPClient = &http.Client{Timeout: defaultHTTPTimeout}
+		o.HTTPClient = &http.Client{Timeout: defaultHTTPTimeout, CheckRedirect: safeRedirects}
 	}
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)
@@ -61,6 +62,16 @@ func (o Options) withDefaults() (Options, error) {
 		o.Now = time.Now
 	}
 	return o, nil
+}
+
+// safeRedirects lets GETs (discovery, JWKS, userinfo) follow redirects on
+// the same host, and nothing else: a token request redirected with 307/308
+// would carry our client secret to wherever it points.
+func safeRedirects(req *http.Request, via []*http.Request) error {
+	if len(via) >= 5 || req.Method != http.MethodGet || req.URL.Host != via[0].URL.Host {
+		return http.ErrUseLastResponse
+	}
+	return nil
 }
 
 // Factory builds a provider of one kind from its entry. It validates the

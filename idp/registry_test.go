@@ -120,3 +120,42 @@ func TestOpenAll(t *testing.T) {
 		})
 	}
 }
+
+func TestSafeRedirects(t *testing.T) {
+	target := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(http.StatusOK) }))
+	t.Cleanup(target.Close)
+	redirector := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch r.URL.Path {
+		case "/same":
+			http.Redirect(w, r, "/ok", http.StatusTemporaryRedirect)
+		case "/ok":
+			w.WriteHeader(http.StatusOK)
+		default:
+			http.Redirect(w, r, target.URL+"/elsewhere", http.StatusTemporaryRedirect)
+		}
+	}))
+	t.Cleanup(redirector.Close)
+	o, err := Options{RedirectURI: "http://127.0.0.1/auth/callback"}.withDefaults()
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		method, path string
+		want         int
+	}{
+		{http.MethodGet, "/same", http.StatusOK},
+		{http.MethodGet, "/other-host", http.StatusTemporaryRedirect},
+		{http.MethodPost, "/same", http.StatusTemporaryRedirect}, // a token request keeps its secret
+	}
+	for _, tt := range tests {
+		req, _ := http.NewRequest(tt.method, redirector.URL+tt.path, strings.NewReader("client_secret=s"))
+		resp, err := o.HTTPClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != tt.want {
+			t.Errorf("%s %s = %d, want %d", tt.method, tt.path, resp.StatusCode, tt.want)
+		}
+	}
+}
