@@ -89,3 +89,21 @@ func TestMapIdentity(t *testing.T) {
 		})
 	}
 }
+
+// FuzzUserID: UserID is injective and ParseUserID reverses it.
+func FuzzUserID(f *testing.F) {
+	f.Add("corp", "sub")
+	f.Add("a", "b|c")
+	f.Add("a|b", "c")
+	f.Add("x", "%7C")
+	f.Fuzz(func(t *testing.T, provider, subject string) {
+		if provider == "" || subject == "" {
+			return
+		}
+		uid := Identity{ProviderID: provider, Subject: subject}.UserID()
+		p, s, err := ParseUserID(uid)
+		if err != nil || p != provider || s != subject {
+			t.Fatalf("ParseUserID(%q) = %q, %q, %v; want %q, %q", uid, p, s, err, provider, subject)
+		}
+	})
+}
