@@ -151,7 +151,10 @@ func (v *Validator) Validate(ctx context.Context, _ *http.Request, c auth.Creden
 	if cl.Subject == "" {
 		return nil, auth.Invalid("token has no subject (sub)", nil)
 	}
-	return &auth.Identity{
+	if id := cl.identity.Load(); id != nil {
+		return id, nil
+	}
+	id := &auth.Identity{
 		Mode:      v.mode,
 		Subject:   cl.Subject,
 		ClientID:  cl.ClientID,
@@ -159,7 +162,9 @@ func (v *Validator) Validate(ctx context.Context, _ *http.Request, c auth.Creden
 		Scopes:    v.scopes,
 		ExpiresAt: cl.ExpiresAt,
 		Claims:    cl.Raw, // shared with the verification cache: read-only (see auth.Identity)
-	}, nil
+	}
+	cl.identity.Store(id)
+	return id, nil
 }
 
 // Verifier returns the Verifier behind v.

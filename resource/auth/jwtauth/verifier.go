@@ -88,6 +88,10 @@ type Claims struct {
 	// Raw holds every claim of the payload. It is shared with the
 	// verification cache: callers must not modify it.
 	Raw map[string]any
+
+	// identity memoises the Validator's Identity for these claims, so a
+	// cached token costs no allocation per request.
+	identity atomic.Pointer[auth.Identity]
 }
 
 // Verifier checks compact JWS tokens: algorithm, signature, exp, nbf, iat,
