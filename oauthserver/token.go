@@ -27,6 +27,15 @@ func (s *Server) handleToken(w http.ResponseWriter, r *http.Request) {
 	}
 	form := cloneValues(r.PostForm)
 	grantType := form.Get("grant_type")
+	switch {
+	case grantType == "":
+		s.writeTokenError(w, fosite.ErrInvalidRequest.WithHint("grant_type is missing."))
+		return
+	case grantType != "authorization_code" && grantType != "refresh_token":
+		// RFC 6749 §5.2; OAuth 2.1 removed the password and implicit grants.
+		s.writeTokenError(w, fosite.ErrUnsupportedGrantType.WithHintf("The grant type %q is not supported.", grantType))
+		return
+	}
 
 	// RFC 8707 at /token: the resource must be within what was granted,
 	// checked before fosite builds the access request. fosite itself then
@@ -246,7 +255,8 @@ func (s *Server) handleIntrospect(w http.ResponseWriter, r *http.Request) {
 	}
 	client, err := s.provider.AuthenticateClient(ctx, r, r.PostForm)
 	if err != nil {
-		s.writeTokenError(w, fosite.ErrorToRFC6749Error(err))
+		// RFC 7662 §2.3: failed or missing client authentication is 401.
+		s.writeTokenError(w, fosite.ErrInvalidClient.WithHint("Introspection requires client authentication of a confidential client.").WithWrap(err).WithDebug(err.Error()))
 		return
 	}
 	if client.IsPublic() {
