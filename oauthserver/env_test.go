@@ -24,7 +24,7 @@ import (
 const (
 	testUser        = "user-1"
 	confRedirect    = "https://client.example.com/cb"
-	publicRedirect  = "http://localhost/cb"      // registered without a port
+	publicRedirect  = "http://localhost/cb"       // registered without a port
 	publicRequested = "http://localhost:53123/cb" // RFC 8252 §7.3: any port
 )
 

@@ -40,10 +40,15 @@ type keyManager struct {
 	period time.Duration // rotation period
 	logger *slog.Logger
 
-	mu        sync.RWMutex
-	active    *signingKey
-	published []*signingKey // including active
+	mu         sync.RWMutex
+	active     *signingKey
+	published  []*signingKey // including active
+	lastReload time.Time
 }
+
+// minReloadInterval bounds how often an unknown kid makes the key manager
+// re-read the store (a key rotated in by another process).
+const minReloadInterval = 5 * time.Second
 
 type signingKey struct {
 	kid       string
@@ -95,9 +100,27 @@ func (km *keyManager) reload(ctx context.Context) error {
 		}
 	}
 	km.mu.Lock()
-	km.active, km.published = active, published
+	km.active, km.published, km.lastReload = active, published, now
 	km.mu.Unlock()
 	return nil
+}
+
+// reloadIfStale re-reads the keys unless that was done in the last
+// minReloadInterval; it reports whether it did.
+func (km *keyManager) reloadIfStale(ctx context.Context) bool {
+	km.mu.RLock()
+	fresh := km.now().Sub(km.lastReload) < minReloadInterval
+	km.mu.RUnlock()
+	if fresh {
+		return false
+	}
+	if err := km.reload(ctx); err != nil {
+		if km.logger != nil {
+			km.logger.Warn("oauthserver: reload signing keys", "err", err)
+		}
+		return false
+	}
+	return true
 }
 
 // rotate creates a new active key and retires the previous active ones:
@@ -217,7 +240,7 @@ func (s kidSigner) Generate(ctx context.Context, claims jwt.MapClaims, header jw
 	return (&jwt.DefaultSigner{GetPrivateKey: func(context.Context) (any, error) { return k.priv, nil }}).Generate(ctx, claims, h)
 }
 
-func (s kidSigner) keyFor(token string) (*jwt.DefaultSigner, error) {
+func (s kidSigner) keyFor(ctx context.Context, token string) (*jwt.DefaultSigner, error) {
 	head, _, ok := strings.Cut(token, ".")
 	if !ok {
 		return nil, &jwt.ValidationError{Errors: jwt.ValidationErrorMalformed, Inner: errors.New("not a JWS")}
@@ -234,6 +257,9 @@ func (s kidSigner) keyFor(token string) (*jwt.DefaultSigner, error) {
 		return nil, &jwt.ValidationError{Errors: jwt.ValidationErrorMalformed, Inner: err}
 	}
 	k, ok := s.km.lookup(h.Kid)
+	if !ok && s.km.reloadIfStale(ctx) {
+		k, ok = s.km.lookup(h.Kid)
+	}
 	if !ok || h.Alg != algES256 {
 		return nil, &jwt.ValidationError{Errors: jwt.ValidationErrorUnverifiable, Inner: fmt.Errorf("unknown kid %q or alg %q", h.Kid, h.Alg)}
 	}
@@ -241,7 +267,7 @@ func (s kidSigner) keyFor(token string) (*jwt.DefaultSigner, error) {
 }
 
 func (s kidSigner) Validate(ctx context.Context, token string) (string, error) {
-	d, err := s.keyFor(token)
+	d, err := s.keyFor(ctx, token)
 	if err != nil {
 		return "", err
 	}
@@ -249,7 +275,7 @@ func (s kidSigner) Validate(ctx context.Context, token string) (string, error) {
 }
 
 func (s kidSigner) Decode(ctx context.Context, token string) (*jwt.Token, error) {
-	d, err := s.keyFor(token)
+	d, err := s.keyFor(ctx, token)
 	if err != nil {
 		return nil, err
 	}

@@ -21,10 +21,8 @@ func (s *Server) handleToken(w http.ResponseWriter, r *http.Request) {
 		s.writeTokenError(w, fosite.ErrInvalidRequest.WithHint("The request body could not be parsed."))
 		return
 	}
-	if len(r.URL.RawQuery) > 0 {
-		// Parameters belong in the body (RFC 6749 §3.2).
-		r.Form = cloneValues(r.PostForm)
-	}
+	// Parameters come from the body only (RFC 6749 §3.2): the query string
+	// is ignored.
 	form := cloneValues(r.PostForm)
 	grantType := form.Get("grant_type")
 	switch {
