@@ -240,6 +240,12 @@ func (s *Server) prepareAuthorize(w http.ResponseWriter, r *http.Request, orig u
 	form.Del("resource")
 	form.Set("audience", resource)
 	form.Set("redirect_uri", redirect)
+	// fosite insists on a state of at least 8 characters; OAuth 2.1 §4.1.1
+	// makes state optional when PKCE is used. fosite gets a placeholder and
+	// the client's own state (possibly none) is what goes back to it.
+	if len(state) < 8 {
+		form.Set("state", statePlaceholder)
+	}
 
 	ctx = withMatchedRedirect(ctx, redirect)
 	r2 := r.WithContext(ctx)
@@ -292,12 +298,18 @@ func (s *Server) complete(w http.ResponseWriter, r *http.Request, st *authzState
 		s.redirectError(w, r, st.redirect, st.req.State, err)
 		return
 	}
-	resp.AddParameter("iss", s.id.issuer) // RFC 9207
 	if err := s.st.TouchClient(ctx, st.req.Client.ID, s.now()); err != nil {
 		s.log.Warn("oauthserver: touch client", "client_id", st.req.Client.ID, "err", err)
 	}
-	s.provider.WriteAuthorizeResponse(ctx, w, ar, resp)
+	params := resp.GetParameters()
+	params.Del("state")
+	params.Del("iss")
+	s.redirectWith(w, r, st.redirect, st.req.State, params)
 }
+
+// statePlaceholder is the state fosite sees when the client sent none or
+// a short one (see prepareAuthorize).
+const statePlaceholder = "oauthserver-no-client-state"
 
 // redirectError sends an authorization error to the (already matched)
 // redirect URI in the query, with state and iss (RFC 6749 §4.1.2.1,
@@ -307,13 +319,20 @@ func (s *Server) redirectError(w http.ResponseWriter, r *http.Request, redirect,
 	if rfc.StatusCode() >= 500 {
 		s.log.Error("oauthserver: authorization request failed", "err", err)
 	}
+	s.redirectWith(w, r, redirect, state, rfc.ToValues())
+}
+
+// redirectWith redirects (303) to the matched redirect URI with params,
+// the client's state (when it sent one) and iss (RFC 9207) added to its
+// query (response_mode=query is the only mode offered).
+func (s *Server) redirectWith(w http.ResponseWriter, r *http.Request, redirect, state string, params url.Values) {
 	u, perr := url.Parse(redirect)
 	if perr != nil {
 		writeErrorPage(w, r, fosite.ErrServerError)
 		return
 	}
 	q := u.Query()
-	for k, v := range rfc.ToValues() {
+	for k, v := range params {
 		q[k] = v
 	}
 	if state != "" {

@@ -199,3 +199,25 @@ func TestResumeAndDeny(t *testing.T) {
 		t.Errorf("deny redirect %s, want error=access_denied with iss", loc)
 	}
 }
+
+// TestStateOptional: with PKCE, state is optional (OAuth 2.1 §4.1.1); a
+// short state is echoed as sent, and no state means none in the response.
+func TestStateOptional(t *testing.T) {
+	e := newEnv(t, nil)
+	for _, state := range []string{"", "abc"} {
+		q, verifier := e.authzQuery()
+		if state == "" {
+			q.Del("state")
+		} else {
+			q.Set("state", state)
+		}
+		loc := e.redirectOf(e.get(e.base + "/authorize?" + q.Encode()))
+		got := loc.Query()
+		if got.Get("code") == "" || got.Get("iss") != e.public || got.Get("state") != state || (state == "" && got.Has("state")) {
+			t.Fatalf("state %q: redirect %s", state, loc)
+		}
+		if s, b := e.exchange(e.conf, got.Get("code"), verifier, nil); s != 200 {
+			t.Errorf("state %q: exchange %d %v", state, s, b)
+		}
+	}
+}
