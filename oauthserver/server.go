@@ -59,7 +59,8 @@ type Config struct {
 	// CodeTTL is the authorization-code lifetime (default 5m, at most 10m).
 	CodeTTL time.Duration
 	// RefreshGraceWindow is how long a concurrent refresh with a just-rotated
-	// token gets the first response replayed (default 5s; negative disables).
+	// token gets the first response replayed. Zero means the default (5s);
+	// a negative value disables the window (every reuse revokes the family).
 	RefreshGraceWindow time.Duration
 	// PendingTTL is how long a pending authorization request waits for
 	// Resume (default 10m).
@@ -201,16 +202,58 @@ func (s *Server) Issuer() string { return s.id.issuer }
 // their loopback-alias spellings on a loopback bind.
 func (s *Server) Resources() []string { return append([]string(nil), s.id.resources...) }
 
-// Mount adds the authorization server's routes to r.
+// Mount adds the authorization server's routes to r. The JSON endpoints
+// (metadata, /jwks.json, /token, /revoke, /introspect) answer CORS with
+// Access-Control-Allow-Origin "*" and no credentials (browser-based MCP
+// clients call them), including preflights; /authorize is same-origin HTML
+// with frame-ancestors 'none', X-Frame-Options DENY and no-store. Rate
+// limits and the IP ACL are the router's business.
 func (s *Server) Mount(r chi.Router) {
-	r.Get("/.well-known/oauth-authorization-server", s.handleMetadata)
-	r.Get("/.well-known/openid-configuration", s.handleMetadata)
-	r.Get("/jwks.json", s.handleJWKS)
-	r.Get("/authorize", s.handleAuthorize)
-	r.Post("/authorize", s.handleAuthorize)
-	r.Post("/token", s.handleToken)
-	r.Post("/revoke", s.handleRevoke)
-	r.Post("/introspect", s.handleIntrospect)
+	r.Group(func(r chi.Router) {
+		r.Use(corsJSON)
+		for _, p := range []string{"/.well-known/oauth-authorization-server", "/.well-known/openid-configuration", "/jwks.json", "/token", "/revoke", "/introspect"} {
+			r.Options(p, func(w http.ResponseWriter, _ *http.Request) { w.WriteHeader(http.StatusNoContent) })
+		}
+		r.Get("/.well-known/oauth-authorization-server", s.handleMetadata)
+		r.Get("/.well-known/openid-configuration", s.handleMetadata)
+		r.Get("/jwks.json", s.handleJWKS)
+		r.Post("/token", s.handleToken)
+		r.Post("/revoke", s.handleRevoke)
+		r.Post("/introspect", s.handleIntrospect)
+	})
+	r.Group(func(r chi.Router) {
+		r.Use(htmlHeaders)
+		r.Get("/authorize", s.handleAuthorize)
+		r.Post("/authorize", s.handleAuthorize)
+	})
+}
+
+// corsJSON allows cross-origin calls without credentials.
+func corsJSON(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		h := w.Header()
+		h.Set("Access-Control-Allow-Origin", "*")
+		if r.Method == http.MethodOptions {
+			h.Set("Access-Control-Allow-Methods", "GET, POST, OPTIONS")
+			h.Set("Access-Control-Allow-Headers", "Authorization, Content-Type, MCP-Protocol-Version")
+			h.Set("Access-Control-Max-Age", "600")
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+// htmlHeaders are the headers of every response of the browser-facing
+// endpoints.
+func htmlHeaders(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		h := w.Header()
+		h.Set("Cache-Control", "no-store")
+		h.Set("X-Frame-Options", "DENY")
+		h.Set("Content-Security-Policy", "default-src 'none'; style-src 'self'; script-src 'self'; frame-ancestors 'none'")
+		h.Set("Referrer-Policy", "no-referrer")
+		h.Set("X-Content-Type-Options", "nosniff")
+		next.ServeHTTP(w, r)
+	})
 }
 
 // RotateKeys creates a new signing key and retires the current one; the
