@@ -2,11 +2,15 @@ package oauthserver
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"net/http"
 	"strings"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/zscalermcp/zscaler-mcp/store"
 )
 
 // TestHeaders: CORS on the JSON endpoints (preflight included), framing
@@ -106,5 +110,40 @@ func TestAuthorizePOST(t *testing.T) {
 	loc := e.redirectOf(resp)
 	if s, b := e.exchange(e.conf, loc.Query().Get("code"), verifier, nil); s != 200 {
 		t.Errorf("exchange: %d %v", s, b)
+	}
+}
+
+// TestRefreshPolicy: a policy refusal at refresh is invalid_grant and
+// revokes the grant.
+func TestRefreshPolicy(t *testing.T) {
+	var mu sync.Mutex
+	allowed := true
+	e := newEnv(t, func(c *Config) {
+		c.RefreshPolicy = func(_ context.Context, sess *store.Session) error {
+			mu.Lock()
+			defer mu.Unlock()
+			if sess.Subject != testUser || sess.IdP != "test" {
+				return fmt.Errorf("unexpected session %+v", sess)
+			}
+			if !allowed {
+				return errors.New("user left the allowed domain")
+			}
+			return nil
+		}
+	})
+	code, verifier := e.authorize(e.conf)
+	_, tok := e.exchange(e.conf, code, verifier, nil)
+	s, tok2 := e.refresh(e.conf, str(tok, "refresh_token"), nil)
+	if s != 200 {
+		t.Fatalf("allowed refresh: %d %v", s, tok2)
+	}
+	mu.Lock()
+	allowed = false
+	mu.Unlock()
+	if s, b := e.refresh(e.conf, str(tok2, "refresh_token"), nil); s != 400 || str(b, "error") != "invalid_grant" {
+		t.Errorf("refused refresh: %d %v, want 400 invalid_grant", s, b)
+	}
+	if e.active(str(tok2, "access_token")) {
+		t.Error("grant not revoked after a policy refusal")
 	}
 }

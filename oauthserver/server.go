@@ -29,6 +29,7 @@ import (
 	"time"
 
 	"github.com/go-chi/chi/v5"
+	jose "github.com/go-jose/go-jose/v4"
 	"github.com/ory/fosite"
 	"github.com/ory/fosite/compose"
 	"github.com/ory/fosite/handler/oauth2"
@@ -68,6 +69,12 @@ type Config struct {
 	// KeyRotationPeriod is the age at which the signing key is replaced
 	// (default 720h; negative disables rotation).
 	KeyRotationPeriod time.Duration
+
+	// RefreshPolicy, when set, re-checks the user's access on every refresh
+	// (e.g. the IdP entry still exists, the email domain is still allowed).
+	// It sees the grant's session; an error refuses the refresh with
+	// invalid_grant and revokes the grant.
+	RefreshPolicy func(ctx context.Context, sess *store.Session) error
 
 	// Now is the clock (default time.Now). fosite's own clock is time.Now.
 	Now func() time.Time
@@ -197,6 +204,10 @@ func setDefault(d *time.Duration, def time.Duration) {
 
 // Issuer returns the issuer (the public URL).
 func (s *Server) Issuer() string { return s.id.issuer }
+
+// JWKS returns the public signing keys currently published at /jwks.json
+// (for an in-process resource server).
+func (s *Server) JWKS() jose.JSONWebKeySet { return s.keys.jwks() }
 
 // Resources returns the resource set: <public-url>/mcp and /sse, plus
 // their loopback-alias spellings on a loopback bind.

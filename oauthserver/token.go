@@ -54,6 +54,10 @@ func (s *Server) handleToken(w http.ResponseWriter, r *http.Request) {
 		if s.replayRefresh(w, r, form, oldSig) {
 			return
 		}
+		if err := s.checkRefreshPolicy(ctx, oldSig); err != nil {
+			s.writeTokenError(w, fosite.ErrorToRFC6749Error(err))
+			return
+		}
 	}
 
 	r.Form, r.PostForm = form, form
@@ -142,6 +146,31 @@ func (s *Server) checkTokenResource(ctx context.Context, grantType string, form 
 		if req != nil && !granted.Has(c) {
 			return errInvalidTarget("The resource " + v + " was not granted to this authorization.")
 		}
+	}
+	return nil
+}
+
+// checkRefreshPolicy runs Config.RefreshPolicy on the session of an
+// active refresh token; a refusal revokes the grant. Unknown or rotated
+// tokens are left to fosite (invalid_grant, reuse detection).
+func (s *Server) checkRefreshPolicy(ctx context.Context, sig string) error {
+	if s.cfg.RefreshPolicy == nil {
+		return nil
+	}
+	req, err := s.st.GetRefreshTokenSession(ctx, sig, &store.Session{})
+	if err != nil || req == nil {
+		return nil
+	}
+	sess, ok := req.GetSession().(*store.Session)
+	if !ok {
+		return nil
+	}
+	if perr := s.cfg.RefreshPolicy(ctx, sess); perr != nil {
+		if err := s.st.RevokeGrant(ctx, req.GetID()); err != nil && !errors.Is(err, store.ErrNotFound) {
+			s.log.Error("oauthserver: revoke grant after a policy refusal", "err", err)
+		}
+		s.log.Info("oauthserver: refresh refused by policy", "grant_id", req.GetID(), "reason", perr.Error())
+		return fosite.ErrInvalidGrant.WithHint("Access is no longer allowed; sign in again.").WithWrap(perr)
 	}
 	return nil
 }
