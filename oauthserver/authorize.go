@@ -14,6 +14,10 @@ import (
 	"github.com/zscalermcp/zscaler-mcp/store"
 )
 
+// maxPendingFormBytes bounds an authorization request's parameters (they
+// are kept in memory while the user logs in).
+const maxPendingFormBytes = 8 << 10
+
 // maxFormBytes bounds the body of form requests to /authorize, /token,
 // /revoke and /introspect.
 const maxFormBytes = 64 << 10
@@ -89,6 +93,10 @@ func (s *Server) handleAuthorize(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	form := cloneValues(r.Form)
+	if len(form.Encode()) > maxPendingFormBytes {
+		writeErrorPage(w, r, fosite.ErrInvalidRequest.WithHint("The authorization request is too large."))
+		return
+	}
 	st, ok := s.prepareAuthorize(w, r, form)
 	if !ok {
 		return
@@ -399,7 +407,10 @@ func cloneValues(v url.Values) url.Values {
 // Authenticator's login, in memory, keyed by a random id, for PendingTTL.
 // A restart loses them (the user starts again from the client), which is
 // acceptable for a few minutes of login; a multi-replica deployment needs
-// sticky sessions or a store-backed implementation.
+// sticky sessions or a store-backed implementation. Memory is bounded:
+// at most 20,000 entries of at most 8 KiB of parameters; beyond that new
+// requests get temporarily_unavailable until entries expire (per-IP rate
+// limits in front of /authorize keep one client from filling it).
 type pendingStore struct {
 	ttl time.Duration
 	now func() time.Time
@@ -415,7 +426,7 @@ type pendingEntry struct {
 }
 
 func newPendingStore(ttl time.Duration, now func() time.Time) *pendingStore {
-	return &pendingStore{ttl: ttl, now: now, max: 100_000, entries: make(map[string]pendingEntry)}
+	return &pendingStore{ttl: ttl, now: now, max: 20_000, entries: make(map[string]pendingEntry)}
 }
 
 var errPendingFull = errors.New("oauthserver: too many pending authorization requests")

@@ -2,20 +2,74 @@
 // mode (DESIGN.md §3, issue 3), built on fosite v0.49.0 and the store
 // package: RFC 8414 metadata, /authorize, /token (authorization code with
 // PKCE S256, refresh with rotation, reuse detection and a grace window),
-// /revoke (RFC 7009), /introspect (RFC 7662), /jwks.json and the ES256 keys
-// that sign RFC 9068 JWT access tokens.
+// /revoke (RFC 7009), /introspect (RFC 7662, confidential clients only),
+// /jwks.json and the ES256 keys that sign RFC 9068 JWT access tokens.
 //
-// What fosite does not do is added here: RFC 8707 resource indicators
-// (translated into fosite's audience before fosite parses the request, and
-// checked against the grant at /token), RFC 9207 iss on every authorization
-// response, exact redirect-URI matching with the RFC 8252 loopback port rule
-// for localhost too, and a refresh grace window that replays the first
-// response.
+// Use: New(ctx, Config{PublicURL, LoopbackBind, Store, Authenticator, ...}),
+// then Mount(router); run RunKeyRotation in a goroutine.
 //
-// Login is pluggable: /authorize validates the request, then hands it to an
-// Authenticator, which either approves it at once or takes over the response
-// (login, consent) and later calls Server.Resume or Server.Deny with the
-// pending request's id.
+// # What this package adds to fosite
+//
+//   - RFC 8707 resource indicators. fosite knows only "audience". /authorize
+//     canonicalises the resource (scheme and host case-insensitive, exact
+//     path; absent → <public-url>/mcp; one resource per request) and hands
+//     it to fosite as the audience; /token checks a resource against the
+//     code's or refresh token's granted audience before fosite runs, then
+//     removes resource and audience from the form (fosite issues the granted
+//     audience). Every client's audience is our resource set (oauthClient).
+//     Errors: invalid_target.
+//   - RFC 9207: every authorization response, success or error, is written by
+//     redirectWith with iss = the public URL; only response_mode=query.
+//   - Redirect URIs: this package validates (ValidateRedirectURI) and matches
+//     (MatchRedirectURI: exact, plus the RFC 8252 §7.3 port rule for
+//     localhost, 127.0.0.1 and [::1]) before fosite; fosite then sees a
+//     client whose only redirect URI is the matched one (the matched URI
+//     travels in the context to fositeStorage.GetClient). An unknown client
+//     or unmatched redirect URI gets an error page, never a redirect.
+//   - Scopes: openid, email, profile and offline_access are dropped; other
+//     unknown scopes are invalid_scope; none left → zscaler.read.
+//     RefreshTokenScopes is empty, so every grant gets a refresh token.
+//   - state: fosite demands ≥ 8 characters; OAuth 2.1 makes state optional
+//     with PKCE. fosite gets a placeholder and the client's own state (or
+//     none) goes back.
+//   - Refresh grace window: refreshes of one token are serialised in
+//     process (keyedMutex). A refresh's response is kept for
+//     RefreshGraceWindow keyed by the old token's signature; a repeat within
+//     the window, by the same client, while the store says the old token was
+//     replaced by exactly that response's refresh token and the replacement
+//     is still active (store.RefreshTokenStatus), gets the same bytes again:
+//     never a second token family. Outside the window fosite's reuse
+//     detection revokes the family.
+//   - Concurrent use: fosite reports some losers of a code race as
+//     server_error; store.IsConcurrentUse errors become invalid_grant.
+//   - Keys: ES256 keys live in the store's signing-key table as JWK JSON.
+//     The newest active key signs (kid in the header); verification picks
+//     the published key named by the token's kid (an unknown kid reloads the
+//     store at most every 5 s), so tokens outlive a rotation. RotateKeys
+//     retires the previous key, which stays published for AccessTokenTTL + 5
+//     minutes. fosite's HMAC global secret (it signs codes and refresh
+//     tokens) is kept in the same table under the algorithm name
+//     "fosite-hmac-global-secret", active and never published: verifiers must
+//     only accept ES256 rows.
+//
+// # Login hand-off
+//
+// After validation, /authorize stores the original request form in memory
+// under a random pending id (PendingTTL, default 10 minutes) and calls the
+// Authenticator. It may approve at once (return a Subject) or take over the
+// response and later call Resume(w, r, pendingID, subject) or Deny; Resume
+// re-validates the stored request from scratch (the client may have been
+// deleted meanwhile) and completes it. Pending requests are single-use and do
+// not survive a restart (the user starts again from the client); several
+// replicas need sticky sessions or a store-backed pending table.
+//
+// # Deliberate leniencies
+//
+// A confidential client may authenticate with client_secret_basic or
+// client_secret_post whatever it registered (store.Client does not enforce
+// TokenEndpointAuthMethod; RFC 7591 clients that omit it get
+// client_secret_basic and must be able to use Basic). Introspection answers
+// for any token to any authenticated confidential client.
 package oauthserver
 
 import (
