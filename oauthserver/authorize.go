@@ -247,7 +247,9 @@ func (s *Server) prepareAuthorize(w http.ResponseWriter, r *http.Request, orig u
 	}
 	form.Del("resource")
 	form.Set("audience", resource)
-	form.Set("redirect_uri", redirect)
+	// An omitted redirect_uri stays omitted (fosite then uses the client's
+	// single registered URI and does not require one at /token, RFC 6749
+	// §4.1.3).
 	// fosite insists on a state of at least 8 characters; OAuth 2.1 §4.1.1
 	// makes state optional when PKCE is used. fosite gets a placeholder and
 	// the client's own state (possibly none) is what goes back to it.

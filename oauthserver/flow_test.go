@@ -221,3 +221,19 @@ func TestStateOptional(t *testing.T) {
 		}
 	}
 }
+
+// TestRedirectURIOmitted: a client with one registered redirect URI may
+// omit redirect_uri at /authorize, and then at /token (RFC 6749 §4.1.3).
+func TestRedirectURIOmitted(t *testing.T) {
+	e := newEnv(t, nil)
+	q, verifier := e.authzQuery()
+	q.Del("redirect_uri")
+	loc := e.redirectOf(e.get(e.base + "/authorize?" + q.Encode()))
+	if loc.Scheme+"://"+loc.Host+loc.Path != confRedirect || loc.Query().Get("code") == "" {
+		t.Fatalf("redirect %s", loc)
+	}
+	form := url.Values{"grant_type": {"authorization_code"}, "code": {loc.Query().Get("code")}, "code_verifier": {verifier}}
+	if s, b, _ := e.post("/token", form, e.conf.ID, e.confSec); s != 200 {
+		t.Errorf("exchange without redirect_uri: %d %v", s, b)
+	}
+}

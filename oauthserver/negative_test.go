@@ -144,6 +144,12 @@ func TestTokenErrors(t *testing.T) {
 			status, body, _ := e.post("/token", form, e.conf.ID, e.confSec)
 			return status, body
 		}, 400, "invalid_grant", nil},
+		{"RFC 6749 §4.1.3", "redirect_uri sent at /authorize but missing at /token", func(t *testing.T) (int, map[string]any) {
+			code, verifier := e.authorize(e.conf)
+			form := url.Values{"grant_type": {"authorization_code"}, "code": {code}, "code_verifier": {verifier}}
+			status, body, _ := e.post("/token", form, e.conf.ID, e.confSec)
+			return status, body
+		}, 400, "invalid_grant", nil},
 		{"OAuth 2.1 §1.3 (password grant removed), RFC 9700 §2.4", "grant_type=password", func(t *testing.T) (int, map[string]any) {
 			status, body, _ := e.post("/token", url.Values{"grant_type": {"password"}, "username": {"u"}, "password": {"p"}}, e.conf.ID, e.confSec)
 			return status, body
