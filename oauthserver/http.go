@@ -146,6 +146,10 @@ func errInvalidTarget(hint string) *fosite.RFC6749Error {
 // writeTokenError writes an RFC 6749 §5.2 error (JSON, no-store).
 func (s *Server) writeTokenError(w http.ResponseWriter, rfc *fosite.RFC6749Error) {
 	rfc = rfc.WithExposeDebug(s.cfg.Debug)
+	if rfc.ErrorField == fosite.ErrInvalidClient.ErrorField {
+		// RFC 6749 §5.2: 401 with a challenge for the Basic scheme.
+		w.Header().Set("WWW-Authenticate", `Basic realm="`+s.id.issuer+`"`)
+	}
 	w.Header().Set("Cache-Control", "no-store")
 	w.Header().Set("Pragma", "no-cache")
 	writeJSON(w, rfc.StatusCode(), rfc)

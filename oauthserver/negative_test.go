@@ -122,57 +122,56 @@ func TestTokenErrors(t *testing.T) {
 		run       func(t *testing.T) (int, map[string]any)
 		status    int
 		wantErr   string
-		after     func(t *testing.T)
 	}{
 		{"RFC 7636 §4.6", "wrong verifier", func(t *testing.T) (int, map[string]any) {
 			code, _ := e.authorize(e.conf)
 			return e.exchange(e.conf, code, oauth2.GenerateVerifier(), nil)
-		}, 400, "invalid_grant", nil},
+		}, 400, "invalid_grant"},
 		{"RFC 7636 §4.5", "missing verifier", func(t *testing.T) (int, map[string]any) {
 			code, _ := e.authorize(e.conf)
 			return e.exchange(e.conf, code, "", nil)
-		}, 400, "invalid_grant", nil},
+		}, 400, "invalid_grant"},
 		{"RFC 6749 §4.1.3", "cross-client code", func(t *testing.T) (int, map[string]any) {
 			code, verifier := e.authorize(e.conf)
 			form := url.Values{"grant_type": {"authorization_code"}, "code": {code}, "code_verifier": {verifier}, "redirect_uri": {confRedirect}}
 			status, body, _ := e.post("/token", form, other.ID, "other-secret-0123456789abcdef0123")
 			return status, body
-		}, 400, "invalid_grant", nil},
+		}, 400, "invalid_grant"},
 		{"RFC 6749 §4.1.3", "redirect_uri differs from the authorization request", func(t *testing.T) (int, map[string]any) {
 			code, verifier := e.authorize(e.conf)
 			form := url.Values{"grant_type": {"authorization_code"}, "code": {code}, "code_verifier": {verifier}, "redirect_uri": {confRedirect + "x"}}
 			status, body, _ := e.post("/token", form, e.conf.ID, e.confSec)
 			return status, body
-		}, 400, "invalid_grant", nil},
+		}, 400, "invalid_grant"},
 		{"RFC 6749 §4.1.3", "redirect_uri sent at /authorize but missing at /token", func(t *testing.T) (int, map[string]any) {
 			code, verifier := e.authorize(e.conf)
 			form := url.Values{"grant_type": {"authorization_code"}, "code": {code}, "code_verifier": {verifier}}
 			status, body, _ := e.post("/token", form, e.conf.ID, e.confSec)
 			return status, body
-		}, 400, "invalid_grant", nil},
+		}, 400, "invalid_grant"},
 		{"OAuth 2.1 §1.3 (password grant removed), RFC 9700 §2.4", "grant_type=password", func(t *testing.T) (int, map[string]any) {
 			status, body, _ := e.post("/token", url.Values{"grant_type": {"password"}, "username": {"u"}, "password": {"p"}}, e.conf.ID, e.confSec)
 			return status, body
-		}, 400, "unsupported_grant_type", nil},
+		}, 400, "unsupported_grant_type"},
 		{"RFC 6749 §5.2", "wrong client secret", func(t *testing.T) (int, map[string]any) {
 			code, verifier := e.authorize(e.conf)
 			form := url.Values{"grant_type": {"authorization_code"}, "code": {code}, "code_verifier": {verifier}, "redirect_uri": {confRedirect}}
 			status, body, _ := e.post("/token", form, e.conf.ID, "wrong")
 			return status, body
-		}, 401, "invalid_client", nil},
+		}, 401, "invalid_client"},
 		{"RFC 8707 §2", "resource not ours at /token", func(t *testing.T) (int, map[string]any) {
 			code, verifier := e.authorize(e.conf)
 			return e.exchange(e.conf, code, verifier, url.Values{"resource": {"https://evil.example.com/mcp"}})
-		}, 400, "invalid_target", nil},
+		}, 400, "invalid_target"},
 		{"RFC 8707 §2.2", "resource at /token not granted", func(t *testing.T) (int, map[string]any) {
 			code, verifier := e.authorize(e.conf, oauth2.SetAuthURLParam("resource", e.resource))
 			return e.exchange(e.conf, code, verifier, url.Values{"resource": {e.public + "/sse"}})
-		}, 400, "invalid_target", nil},
+		}, 400, "invalid_target"},
 		{"RFC 8707 §2.2", "resource at refresh not granted", func(t *testing.T) (int, map[string]any) {
 			code, verifier := e.authorize(e.conf)
 			_, body := e.exchange(e.conf, code, verifier, nil)
 			return e.refresh(e.conf, str(body, "refresh_token"), url.Values{"resource": {e.public + "/sse"}})
-		}, 400, "invalid_target", nil},
+		}, 400, "invalid_target"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -345,8 +344,8 @@ func TestIntrospectionConfidentialOnly(t *testing.T) {
 	if s, b, _ := e.post("/introspect", url.Values{"token": {at}, "client_id": {e.pub.ID}}, "", ""); s != 401 || str(b, "error") != "invalid_client" {
 		t.Errorf("public client: %d %v, want 401 invalid_client", s, b)
 	}
-	if s, b, _ := e.post("/introspect", url.Values{"token": {at}}, "", ""); s != 401 {
-		t.Errorf("no credentials: %d %v, want 401", s, b)
+	if s, b, h := e.post("/introspect", url.Values{"token": {at}}, "", ""); s != 401 || !strings.HasPrefix(h.Get("WWW-Authenticate"), "Basic") {
+		t.Errorf("no credentials: %d %v %v, want 401 with a Basic challenge", s, b, h)
 	}
 	s, b, h := e.post("/introspect", url.Values{"token": {at}}, e.conf.ID, e.confSec)
 	if s != 200 || b["active"] != true || b["sub"] != testUser || b["client_id"] != e.conf.ID || b["grant_id"] == nil {
