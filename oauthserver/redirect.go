@@ -152,12 +152,14 @@ func loopbackAuthority(raw string) bool {
 	if port == "" || len(port) > 5 {
 		return false
 	}
+	n := 0
 	for _, c := range port {
 		if c < '0' || c > '9' {
 			return false
 		}
+		n = n*10 + int(c-'0')
 	}
-	return true
+	return n > 0 && n <= 65535
 }
 
 // matchRegisteredRedirect returns the requested redirect URI when it
