@@ -87,6 +87,7 @@ import (
 	"github.com/ory/fosite"
 	"github.com/ory/fosite/compose"
 	"github.com/ory/fosite/handler/oauth2"
+	"golang.org/x/time/rate"
 
 	"github.com/zscalermcp/zscaler-mcp/store"
 )
@@ -124,6 +125,16 @@ type Config struct {
 	// (default 720h; negative disables rotation).
 	KeyRotationPeriod time.Duration
 
+	// RegistrationRate is the per-IP rate of POST /register (default 10 per
+	// minute); rate.Inf disables the limit.
+	RegistrationRate rate.Limit
+	// RegistrationBurst is the per-IP burst of POST /register (default 20).
+	RegistrationBurst int
+	// ClientTTL is how long a dynamically registered client may stay unused
+	// (and without a grant) before GCClients deletes it (default 720h;
+	// negative disables the deletion).
+	ClientTTL time.Duration
+
 	// RefreshPolicy, when set, re-checks the user's access on every refresh
 	// (e.g. the IdP entry still exists, the email domain is still allowed).
 	// It sees the grant's session; an error refuses the refresh with
@@ -155,9 +166,10 @@ type Server struct {
 	log      *slog.Logger
 	auth     Authenticator
 
-	pending *pendingStore
-	grace   *graceCache
-	locks   keyedMutex
+	pending  *pendingStore
+	grace    *graceCache
+	locks    keyedMutex
+	regLimit *ipLimiter // nil: unlimited
 }
 
 // New validates cfg, loads or creates the signing keys and composes fosite.
@@ -179,6 +191,16 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	setDefault(&cfg.RefreshGraceWindow, 5*time.Second)
 	setDefault(&cfg.PendingTTL, 10*time.Minute)
 	setDefault(&cfg.KeyRotationPeriod, 720*time.Hour)
+	setDefault(&cfg.ClientTTL, 720*time.Hour)
+	if cfg.RegistrationRate == 0 {
+		cfg.RegistrationRate = defaultRegistrationRate
+	}
+	if cfg.RegistrationBurst == 0 {
+		cfg.RegistrationBurst = defaultRegistrationBurst
+	}
+	if cfg.RegistrationRate < 0 || cfg.RegistrationBurst < 0 {
+		return nil, errors.New("oauthserver: RegistrationRate and RegistrationBurst must not be negative")
+	}
 	if cfg.CodeTTL > 10*time.Minute {
 		return nil, fmt.Errorf("oauthserver: CodeTTL %v exceeds 10m", cfg.CodeTTL)
 	}
@@ -235,6 +257,11 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 		pending:  newPendingStore(cfg.PendingTTL, cfg.Now),
 		grace:    newGraceCache(cfg.Now),
 	}
+	if cfg.RegistrationRate != rate.Inf {
+		if s.regLimit, err = newIPLimiter(cfg.RegistrationRate, cfg.RegistrationBurst, cfg.Now); err != nil {
+			return nil, err
+		}
+	}
 	provider := compose.Compose(fcfg, &fositeStorage{Store: cfg.Store, srv: s}, &compose.CommonStrategy{CoreStrategy: strategy},
 		compose.OAuth2AuthorizeExplicitFactory,
 		compose.OAuth2RefreshTokenGrantFactory,
@@ -268,10 +295,12 @@ func (s *Server) JWKS() jose.JSONWebKeySet { return s.keys.jwks() }
 func (s *Server) Resources() []string { return append([]string(nil), s.id.resources...) }
 
 // Mount adds the authorization server's routes to r. The JSON endpoints
-// (metadata, /jwks.json, /token, /revoke, /introspect) answer CORS with
+// (metadata, /jwks.json, /token, /revoke, /introspect, /register and
+// /register/{client_id}) answer CORS with
 // Access-Control-Allow-Origin "*" and no credentials (browser-based MCP
 // clients call them), including preflights; /authorize is same-origin HTML
-// with frame-ancestors 'none', X-Frame-Options DENY and no-store. Rate
+// with frame-ancestors 'none', X-Frame-Options DENY and no-store. POST
+// /register has its own per-IP rate limit (RegistrationRate); other rate
 // limits and the IP ACL are the router's business.
 func (s *Server) Mount(r chi.Router) {
 	r.Group(func(r chi.Router) {
@@ -285,6 +314,7 @@ func (s *Server) Mount(r chi.Router) {
 		r.Post("/token", s.handleToken)
 		r.Post("/revoke", s.handleRevoke)
 		r.Post("/introspect", s.handleIntrospect)
+		s.mountRegistration(r)
 	})
 	r.Group(func(r chi.Router) {
 		r.Use(htmlHeaders)
