@@ -146,11 +146,12 @@ func (s *Server) handleRegister(w http.ResponseWriter, r *http.Request) {
 	writeRegistrationJSON(w, http.StatusCreated, info)
 }
 
-// handleClientRead is RFC 7592 §2.1. Secrets are stored hashed, so the
-// response carries neither the client secret nor the registration access
-// token; both stay valid.
+// handleClientRead is RFC 7592 §2.1. The registration access token the
+// client presented is echoed (RFC 7592 §3 requires it in the response; it
+// is not rotated). The client secret is stored hashed and cannot be
+// returned; it stays valid.
 func (s *Server) handleClientRead(w http.ResponseWriter, r *http.Request) {
-	c, ok := s.authorizeManagement(w, r)
+	c, token, ok := s.authorizeManagement(w, r)
 	if !ok {
 		return
 	}
@@ -159,16 +160,19 @@ func (s *Server) handleClientRead(w http.ResponseWriter, r *http.Request) {
 		s.registrationServerError(w, "decode stored metadata", err)
 		return
 	}
-	writeRegistrationJSON(w, http.StatusOK, s.clientInfo(c, &md, ""))
+	info := s.clientInfo(c, &md, "")
+	info.RegistrationAccessToken = token
+	writeRegistrationJSON(w, http.StatusOK, info)
 }
 
 // handleClientUpdate is RFC 7592 §2.2: the request replaces the client's
 // metadata and is validated as a registration is. The client secret is
 // kept while the client stays confidential; a public client that becomes
 // confidential gets a new secret (returned once); a confidential client
-// that becomes public loses its secret.
+// that becomes public loses its secret. A client_secret in the request must
+// match and is echoed; the registration access token is echoed too.
 func (s *Server) handleClientUpdate(w http.ResponseWriter, r *http.Request) {
-	c, ok := s.authorizeManagement(w, r)
+	c, token, ok := s.authorizeManagement(w, r)
 	if !ok {
 		return
 	}
@@ -204,13 +208,18 @@ func (s *Server) handleClientUpdate(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.log.Info("oauthserver: client updated", "client_id", c.ID, "auth_method", c.TokenEndpointAuthMethod)
-	writeRegistrationJSON(w, http.StatusOK, s.clientInfo(c, md, secret))
+	if secret == "" && !c.IsPublic() {
+		secret = mf.ClientSecret
+	}
+	info := s.clientInfo(c, md, secret)
+	info.RegistrationAccessToken = token
+	writeRegistrationJSON(w, http.StatusOK, info)
 }
 
 // handleClientDelete is RFC 7592 §2.3: the client and everything it holds
 // are deleted (the store logs a revocation for it).
 func (s *Server) handleClientDelete(w http.ResponseWriter, r *http.Request) {
-	c, ok := s.authorizeManagement(w, r)
+	c, _, ok := s.authorizeManagement(w, r)
 	if !ok {
 		return
 	}
@@ -228,15 +237,18 @@ func (s *Server) handleClientDelete(w http.ResponseWriter, r *http.Request) {
 var dummyTokenHash = store.HashSecret("no such client")
 
 // authorizeManagement checks the RFC 7592 registration access token of a
-// request to /register/{client_id}. A missing or wrong token and an
-// unknown client all get 401 invalid_token (RFC 7592 §3: the existence of
-// a client is not revealed).
-func (s *Server) authorizeManagement(w http.ResponseWriter, r *http.Request) (*store.Client, bool) {
+// request to /register/{client_id} and returns the client and the token.
+// A missing or wrong token and an unknown client all get 401 invalid_token
+// (RFC 7592 §3: the existence of a client is not revealed).
+func (s *Server) authorizeManagement(w http.ResponseWriter, r *http.Request) (*store.Client, string, bool) {
 	token, ok := bearerToken(r)
 	c, err := s.st.LookupClient(r.Context(), chi.URLParam(r, "client_id"))
 	if err != nil && !errors.Is(err, store.ErrNotFound) {
 		s.registrationServerError(w, "lookup client", err)
-		return nil, false
+		return nil, "", false
+	}
+	if err != nil {
+		c = nil
 	}
 	want := dummyTokenHash
 	if c != nil && len(c.RegistrationAccessTokenHash) > 0 {
@@ -245,9 +257,9 @@ func (s *Server) authorizeManagement(w http.ResponseWriter, r *http.Request) (*s
 	match := subtle.ConstantTimeCompare(store.HashSecret(token), want) == 1
 	if !ok || c == nil || len(c.RegistrationAccessTokenHash) == 0 || !match {
 		writeInvalidRegistrationToken(w)
-		return nil, false
+		return nil, "", false
 	}
-	return c, true
+	return c, token, true
 }
 
 // bearerToken returns the token of an "Authorization: Bearer" header.

@@ -163,6 +163,23 @@ func TestRegisterFlow(t *testing.T) {
 	})
 }
 
+// TestRegisterSecretPost runs the code flow with a client registered for
+// client_secret_post (RFC 7591 §2), authenticating with form parameters.
+func TestRegisterSecretPost(t *testing.T) {
+	e := newEnv(t, nil)
+	m := e.register(`{"redirect_uris":["https://post.example.com/cb"],"token_endpoint_auth_method":"client_secret_post","scope":"zscaler.read zscaler.write"}`)
+	if m["token_endpoint_auth_method"] != "client_secret_post" || str(m, "client_secret") == "" {
+		t.Fatalf("registration: %v", m)
+	}
+	e.codeFlow(&oauth2.Config{
+		ClientID:     str(m, "client_id"),
+		ClientSecret: str(m, "client_secret"),
+		Endpoint:     oauth2.Endpoint{AuthURL: e.base + "/authorize", TokenURL: e.base + "/token", AuthStyle: oauth2.AuthStyleInParams},
+		RedirectURL:  "https://post.example.com/cb",
+		Scopes:       []string{ScopeRead, ScopeWrite},
+	})
+}
+
 // TestRegisterAccepts covers redirect URIs real MCP clients register.
 func TestRegisterAccepts(t *testing.T) {
 	e := newEnv(t, unlimited)
@@ -277,7 +294,8 @@ func TestRegistrationManagement(t *testing.T) {
 
 	status, got, _ := e.do(http.MethodGet, path, "", rat)
 	if status != http.StatusOK || got["client_id"] != id || got["client_name"] != "Before" ||
-		got["token_endpoint_auth_method"] != "client_secret_basic" || got["client_secret"] != nil {
+		got["token_endpoint_auth_method"] != "client_secret_basic" || got["client_secret"] != nil ||
+		got["registration_access_token"] != rat || got["registration_client_uri"] != e.public+path {
 		t.Errorf("read: %d %v", status, got)
 	}
 
@@ -291,16 +309,21 @@ func TestRegistrationManagement(t *testing.T) {
 		{"invalid redirect (RFC 7591 §3.2.2)", `{"client_id":"` + id + `","redirect_uris":["javascript:alert(1)"]}`, 400, "invalid_redirect_uri"},
 		{"valid replacement (RFC 7592 §2.2)", `{"client_id":"` + id + `","client_secret":"` + secret + `","redirect_uris":["https://app.example.com/new"],"client_name":"After"}`, 200, ""},
 	}
+	var lastPut map[string]any
 	for _, tt := range updates {
 		t.Run(tt.name, func(t *testing.T) {
 			e.t = t
 			status, resp, _ := e.do(http.MethodPut, path, tt.body, rat)
+			lastPut = resp
 			if status != tt.status || (tt.code != "" && resp["error"] != tt.code) {
 				t.Errorf("%d %v, want %d %s", status, resp, tt.status, tt.code)
 			}
 		})
 	}
 	e.t = t
+	if lastPut["client_secret"] != secret || lastPut["registration_access_token"] != rat || lastPut["client_name"] != "After" {
+		t.Errorf("update response %v: want the secret, the registration token and the new metadata echoed", lastPut)
+	}
 	c, err := e.st.LookupClient(context.Background(), id)
 	if err != nil {
 		t.Fatal(err)
@@ -321,6 +344,41 @@ func TestRegistrationManagement(t *testing.T) {
 	}
 	if status, body, _ := e.post("/token", url.Values{"grant_type": {"refresh_token"}, "refresh_token": {"x"}}, id, secret); status != http.StatusUnauthorized || body["error"] != "invalid_client" {
 		t.Errorf("deleted client at /token: %d %v, want 401 invalid_client", status, body)
+	}
+}
+
+// TestRegistrationUpdateAuthMethod checks RFC 7592 §2.2 updates that
+// change token_endpoint_auth_method: confidential → public drops the
+// secret, public → confidential issues a new one (returned once).
+func TestRegistrationUpdateAuthMethod(t *testing.T) {
+	e := newEnv(t, nil)
+	m := e.register(`{"redirect_uris":["https://app.example.com/cb"],"token_endpoint_auth_method":"client_secret_post"}`)
+	id, rat, secret := str(m, "client_id"), str(m, "registration_access_token"), str(m, "client_secret")
+	path := "/register/" + id
+	put := func(method string) map[string]any {
+		t.Helper()
+		status, resp, _ := e.do(http.MethodPut, path, `{"client_id":"`+id+`","redirect_uris":["https://app.example.com/cb"],"token_endpoint_auth_method":"`+method+`"}`, rat)
+		if status != http.StatusOK || resp["token_endpoint_auth_method"] != method {
+			t.Fatalf("update to %s: %d %v", method, status, resp)
+		}
+		return resp
+	}
+	if resp := put("none"); resp["client_secret"] != nil || resp["client_secret_expires_at"] != nil {
+		t.Errorf("public after update: %v", resp)
+	}
+	if c, _ := e.st.LookupClient(context.Background(), id); c == nil || !c.IsPublic() || c.SecretHash != nil {
+		t.Errorf("stored client after update to none: %+v", c)
+	}
+	resp := put("client_secret_basic")
+	newSecret := str(resp, "client_secret")
+	if newSecret == "" || newSecret == secret || resp["client_secret_expires_at"] != float64(0) {
+		t.Errorf("confidential again: client_secret %q expires %v, want a new secret", newSecret, resp["client_secret_expires_at"])
+	}
+	if _, body, _ := e.post("/token", url.Values{"grant_type": {"refresh_token"}, "refresh_token": {"x"}}, id, newSecret); body["error"] == "invalid_client" {
+		t.Errorf("new secret refused: %v", body)
+	}
+	if _, body, _ := e.post("/token", url.Values{"grant_type": {"refresh_token"}, "refresh_token": {"x"}}, id, secret); body["error"] != "invalid_client" {
+		t.Errorf("old secret after it was dropped: %v, want invalid_client", body)
 	}
 }
 

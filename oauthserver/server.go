@@ -3,10 +3,40 @@
 // package: RFC 8414 metadata, /authorize, /token (authorization code with
 // PKCE S256, refresh with rotation, reuse detection and a grace window),
 // /revoke (RFC 7009), /introspect (RFC 7662, confidential clients only),
-// /jwks.json and the ES256 keys that sign RFC 9068 JWT access tokens.
+// /register (RFC 7591 dynamic client registration) and /register/{client_id}
+// (RFC 7592 management), /jwks.json and the ES256 keys that sign RFC 9068
+// JWT access tokens.
 //
 // Use: New(ctx, Config{PublicURL, LoopbackBind, Store, Authenticator, ...}),
-// then Mount(router); run RunKeyRotation in a goroutine.
+// then Mount(router); run RunKeyRotation in a goroutine and call GCClients
+// periodically (e.g. hourly).
+//
+// # Dynamic client registration
+//
+// POST /register takes a JSON body of at most 64 KiB. redirect_uris is
+// required (1–10 URIs, each ≤ 2000 characters and accepted by
+// ValidateRedirectURI: invalid_redirect_uri otherwise); grant_types ⊆
+// {authorization_code, refresh_token} (refresh_token is always added),
+// response_types ⊆ {code}, token_endpoint_auth_method ∈ {none,
+// client_secret_basic, client_secret_post} (omitted → client_secret_basic,
+// RFC 7591 §2), scope ⊆ our scopes (habitual ones ignored; none → all of
+// ours); strings are bounded (client_name 200, URIs 2000). Anything else is
+// invalid_client_metadata (413 for an oversized body); unknown fields are
+// ignored. The client is stored with origin dcr; a confidential one gets a
+// 256-bit secret, stored as SHA-256 (store.HashSecret), returned once with
+// client_secret_expires_at 0. Every response echoes the effective metadata
+// and carries a registration access token (stored hashed, compared in
+// constant time) and registration_client_uri <public-url>/register/{id}.
+// GET, PUT (full replacement, same validation; the secret is kept while the
+// client stays confidential, a client turning confidential gets a new one)
+// and DELETE there need that token; a missing or wrong token and an unknown
+// client all get 401 invalid_token. Reads echo the presented registration
+// token (RFC 7592 §3 requires it) but cannot return the hashed secret.
+// POST /register is limited per client IP (auth.ClientIP; RegistrationRate,
+// RegistrationBurst; an LRU of 10,000 buckets) with 429 and Retry-After.
+// GCClients deletes dcr clients unused for ClientTTL and holding no grant
+// (after the store's GC has removed expired ones); their later use gets
+// invalid_client, which makes clients re-register.
 //
 // # What this package adds to fosite
 //
