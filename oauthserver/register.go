@@ -371,6 +371,9 @@ func (md *clientMetadata) validate() error {
 		if len(f.v) > maxNameLength {
 			return metadataError("%s exceeds %d characters", f.name, maxNameLength)
 		}
+		if strings.IndexFunc(f.v, isControl) >= 0 {
+			return metadataError("%s contains a control character", f.name)
+		}
 	}
 	for _, f := range []struct{ name, v string }{{"client_uri", md.ClientURI}, {"logo_uri", md.LogoURI}, {"tos_uri", md.TOSURI}, {"policy_uri", md.PolicyURI}} {
 		if f.v == "" {
@@ -392,6 +395,13 @@ func (md *clientMetadata) validate() error {
 		}
 	}
 	return nil
+}
+
+// isControl reports whether r is a C0/C1 control character or a
+// bidirectional override (which could disguise a client name on the
+// consent page).
+func isControl(r rune) bool {
+	return r < 0x20 || (r >= 0x7f && r < 0xa0) || (r >= 0x202a && r <= 0x202e) || (r >= 0x2066 && r <= 0x2069)
 }
 
 // applyMetadata sets c's registration fields from validated metadata.

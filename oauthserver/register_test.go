@@ -224,6 +224,7 @@ func TestRegisterAbuse(t *testing.T) {
 		{"over-long redirect URI", "RFC 7591 §3.2.2 (server limit)", reg("https://app.example.com/" + strings.Repeat("a", 2000)), 400, "invalid_redirect_uri"},
 		{"oversized body", "RFC 9110 §15.5.14", `{"client_name":"` + strings.Repeat("a", 70<<10) + `"}`, 413, "invalid_client_metadata"},
 		{"over-long client_name", "RFC 7591 §3.2.2 (server limit)", `{"redirect_uris":["https://a.example/cb"],"client_name":"` + strings.Repeat("n", 201) + `"}`, 400, "invalid_client_metadata"},
+		{"control character in client_name", "RFC 7591 §2 (server policy)", `{"redirect_uris":["https://a.example/cb"],"client_name":"a\u202eb"}`, 400, "invalid_client_metadata"},
 		{"unknown grant type", "RFC 7591 §2, §3.2.2", `{"redirect_uris":["https://a.example/cb"],"grant_types":["authorization_code","password"]}`, 400, "invalid_client_metadata"},
 		{"implicit grant", "RFC 7591 §2, OAuth 2.1 §10.1", `{"redirect_uris":["https://a.example/cb"],"grant_types":["implicit"]}`, 400, "invalid_client_metadata"},
 		{"unknown auth method", "RFC 7591 §2, §3.2.2", `{"redirect_uris":["https://a.example/cb"],"token_endpoint_auth_method":"private_key_jwt"}`, 400, "invalid_client_metadata"},
@@ -397,6 +398,32 @@ func TestRegistrationRateLimit(t *testing.T) {
 	// The budget refills with time.
 	e.clock.Advance(time.Hour)
 	e.register(body)
+}
+
+// TestIPLimiter checks that buckets are per IP.
+func TestIPLimiter(t *testing.T) {
+	clock := &fakeClock{}
+	l, err := newIPLimiter(rate.Every(time.Minute), 2, clock.Now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		ip   string
+		want bool
+	}{
+		{"192.0.2.1", true}, {"192.0.2.1", true}, {"192.0.2.1", false},
+		{"192.0.2.2", true}, {"192.0.2.2", true}, {"192.0.2.2", false},
+	}
+	for i, tt := range tests {
+		ok, wait := l.allow(tt.ip)
+		if ok != tt.want || (!ok && (wait <= 0 || wait > time.Minute)) {
+			t.Errorf("row %d (%s): allow = %v, wait %v; want %v", i, tt.ip, ok, wait, tt.want)
+		}
+	}
+	clock.Advance(time.Minute)
+	if ok, _ := l.allow("192.0.2.1"); !ok {
+		t.Errorf("no token after a minute")
+	}
 }
 
 // TestGCClients checks that a registered client unused for ClientTTL is
