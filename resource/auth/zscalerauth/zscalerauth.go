@@ -301,8 +301,8 @@ func (v *Validator) Stats() Stats {
 // reject: 401 for credentials the IdP refused, 429 when the client IP has
 // spent its failure budget, 503 when the IdP is unavailable.
 //
-// The returned Identity is the caller's own copy, but its Scopes and Claims
-// are shared with the cache and must not be modified.
+// The returned Identity is shared with the cache (and with every request
+// presenting the same credential): it is read-only, as auth.Identity says.
 func (v *Validator) Validate(ctx context.Context, r *http.Request, c auth.Credential) (*auth.Identity, error) {
 	if c.Kind != auth.KindBasic && c.Kind != auth.KindZscaler {
 		return nil, auth.ErrNotMine
@@ -315,7 +315,7 @@ func (v *Validator) Validate(ctx context.Context, r *http.Request, c auth.Creden
 	now := v.now()
 	if id, ok := v.cached(c.ID, key, now); ok {
 		v.hits.Add(1)
-		return cloneIdentity(id), nil
+		return id, nil
 	}
 	if v.refused(key, now) {
 		v.negHits.Add(1)
@@ -338,7 +338,7 @@ func (v *Validator) Validate(ctx context.Context, r *http.Request, c auth.Creden
 				fmt.Errorf("waiting for the Zscaler token endpoint: %w", ctx.Err()))
 		}
 		if res.Err == nil {
-			return cloneIdentity(res.Val.(*auth.Identity)), nil
+			return res.Val.(*auth.Identity), nil
 		}
 		var le *limitedError
 		if errors.As(res.Err, &le) {
@@ -610,11 +610,6 @@ func parseSeconds(s string) (time.Duration, error) {
 		n = n*10 + int64(s[i]-'0')
 	}
 	return time.Duration(n) * time.Second, nil
-}
-
-func cloneIdentity(id *auth.Identity) *auth.Identity {
-	cp := *id
-	return &cp
 }
 
 // ipBudget is one client IP's failure budget. inflight counts token

@@ -212,8 +212,8 @@ func TestIdentity(t *testing.T) {
 			if again.Subject != id.Subject || !again.ExpiresAt.Equal(id.ExpiresAt) {
 				t.Errorf("cached identity %+v differs from %+v", again, id)
 			}
-			if again == id {
-				t.Error("cached identity is the same pointer; callers must get their own copy")
+			if again != id {
+				t.Error("a cached credential should return the cached (read-only) identity, not a new allocation")
 			}
 		})
 	}
