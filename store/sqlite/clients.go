@@ -20,6 +20,24 @@ var clientColumnsC = "c." + strings.Join(strings.Split(strings.Join(strings.Fiel
 
 type scanner interface{ Scan(dest ...any) error }
 
+// collect reads every row of rows with scan and closes rows; what names the
+// query in errors.
+func collect[T any](rows *sql.Rows, what string, scan func(scanner) (T, error)) ([]T, error) {
+	defer rows.Close()
+	var out []T
+	for rows.Next() {
+		v, err := scan(rows)
+		if err != nil {
+			return nil, fmt.Errorf("sqlite: %s: %w", what, err)
+		}
+		out = append(out, v)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("sqlite: %s: %w", what, err)
+	}
+	return out, nil
+}
+
 // scanClient scans pre (columns selected before the client's) and then the
 // client columns.
 func scanClient(sc scanner, pre ...any) (*store.Client, error) {
@@ -174,19 +192,7 @@ func (s *Store) ListClients(ctx context.Context) ([]*store.Client, error) {
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: list clients: %w", err)
 	}
-	defer rows.Close()
-	var out []*store.Client
-	for rows.Next() {
-		c, err := scanClient(rows)
-		if err != nil {
-			return nil, fmt.Errorf("sqlite: list clients: %w", err)
-		}
-		out = append(out, c)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("sqlite: list clients: %w", err)
-	}
-	return out, nil
+	return collect(rows, "list clients", func(sc scanner) (*store.Client, error) { return scanClient(sc) })
 }
 
 // TouchClient implements store.Clients.
@@ -216,18 +222,12 @@ func (s *Store) DeleteStaleClients(ctx context.Context, unusedSince time.Time, o
 		if err != nil {
 			return fmt.Errorf("sqlite: find stale clients: %w", err)
 		}
-		var ids []string
-		for rows.Next() {
-			var id string
-			if err := rows.Scan(&id); err != nil {
-				rows.Close()
-				return fmt.Errorf("sqlite: find stale clients: %w", err)
-			}
-			ids = append(ids, id)
-		}
-		rows.Close()
-		if err := rows.Err(); err != nil {
-			return fmt.Errorf("sqlite: find stale clients: %w", err)
+		ids, err := collect(rows, "find stale clients", func(sc scanner) (id string, err error) {
+			err = sc.Scan(&id)
+			return id, err
+		})
+		if err != nil {
+			return err
 		}
 		for _, id := range ids {
 			if err := s.deleteClient(ctx, q, id); err != nil {

@@ -49,19 +49,7 @@ func (s *Store) ListGrants(ctx context.Context, f store.GrantFilter) ([]*store.G
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: list grants: %w", err)
 	}
-	defer rows.Close()
-	var out []*store.Grant
-	for rows.Next() {
-		g, err := scanGrant(rows)
-		if err != nil {
-			return nil, fmt.Errorf("sqlite: list grants: %w", err)
-		}
-		out = append(out, g)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("sqlite: list grants: %w", err)
-	}
-	return out, nil
+	return collect(rows, "list grants", scanGrant)
 }
 
 // RevokeGrant implements store.Grants.
@@ -185,23 +173,21 @@ func (s *Store) ListSigningKeys(ctx context.Context) ([]*store.SigningKey, error
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: list signing keys: %w", err)
 	}
-	defer rows.Close()
-	var out []*store.SigningKey
-	for rows.Next() {
+	out, err := collect(rows, "list signing keys", func(sc scanner) (*store.SigningKey, error) {
 		var (
 			k        store.SigningKey
 			created  int64
 			notAfter sql.NullInt64
 		)
-		if err := rows.Scan(&k.KID, &k.Alg, &k.PrivateKey, &created, &notAfter, &k.Active); err != nil {
-			return nil, fmt.Errorf("sqlite: list signing keys: %w", err)
+		if err := sc.Scan(&k.KID, &k.Alg, &k.PrivateKey, &created, &notAfter, &k.Active); err != nil {
+			return nil, err
 		}
 		k.CreatedAt = time.UnixMilli(created).UTC()
 		k.NotAfter = fromMS(notAfter)
-		out = append(out, &k)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("sqlite: list signing keys: %w", err)
+		return &k, nil
+	})
+	if err != nil {
+		return nil, err
 	}
 	return out, nil
 }
@@ -243,25 +229,24 @@ func (s *Store) RevocationsSince(ctx context.Context, seq int64) ([]store.Revoca
 	if err != nil {
 		return nil, seq, fmt.Errorf("sqlite: read revocations: %w", err)
 	}
-	defer rows.Close()
-	var out []store.Revocation
-	last := seq
-	for rows.Next() {
+	out, err := collect(rows, "read revocations", func(sc scanner) (r store.Revocation, err error) {
 		var (
-			r    store.Revocation
 			kind string
 			at   int64
 		)
-		if err := rows.Scan(&r.Seq, &kind, &r.Value, &at); err != nil {
-			return nil, seq, fmt.Errorf("sqlite: read revocations: %w", err)
+		if err := sc.Scan(&r.Seq, &kind, &r.Value, &at); err != nil {
+			return r, err
 		}
 		r.Kind = store.RevocationKind(kind)
 		r.At = time.UnixMilli(at).UTC()
-		out = append(out, r)
-		last = r.Seq
+		return r, nil
+	})
+	if err != nil {
+		return nil, seq, err
 	}
-	if err := rows.Err(); err != nil {
-		return nil, seq, fmt.Errorf("sqlite: read revocations: %w", err)
+	last := seq
+	if len(out) > 0 {
+		last = out[len(out)-1].Seq
 	}
 	return out, last, nil
 }
