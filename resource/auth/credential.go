@@ -44,7 +44,9 @@ var ErrMalformed = errors.New("malformed credentials")
 // show (it never echoes the value).
 func ParseCredential(h http.Header) (Credential, error) {
 	var found []Credential
-	authz := h.Values("Authorization")
+	// Direct map reads: net/http stores canonical keys, and these names are
+	// canonical already (h.Values would canonicalise them on every request).
+	authz := h["Authorization"]
 	if len(authz) > 1 {
 		return Credential{}, malformed("more than one Authorization header")
 	}
@@ -55,7 +57,7 @@ func ParseCredential(h http.Header) (Credential, error) {
 		}
 		found = append(found, c)
 	}
-	if keys := h.Values("X-Api-Key"); len(keys) > 0 {
+	if keys := h["X-Api-Key"]; len(keys) > 0 {
 		if len(keys) > 1 {
 			return Credential{}, malformed("more than one X-Api-Key header")
 		}
@@ -65,7 +67,7 @@ func ParseCredential(h http.Header) (Credential, error) {
 		}
 		found = append(found, Credential{Kind: KindAPIKey, Token: k})
 	}
-	ids, secrets := h.Values("X-Zscaler-Client-Id"), h.Values("X-Zscaler-Client-Secret")
+	ids, secrets := h["X-Zscaler-Client-Id"], h["X-Zscaler-Client-Secret"]
 	if len(ids) > 0 || len(secrets) > 0 {
 		if len(ids) != 1 || len(secrets) != 1 {
 			return Credential{}, malformed("X-Zscaler-Client-ID and X-Zscaler-Client-Secret must both be sent once")
