@@ -195,6 +195,10 @@ func (s *Server) prepareAuthorize(w http.ResponseWriter, r *http.Request, orig u
 		writeErrorPage(w, r, fosite.ErrInvalidRequest.WithHint("client_id is missing."))
 		return nil, false
 	}
+	if rfc := s.resolveCIMD(ctx, clientID); rfc != nil {
+		writeErrorPage(w, r, rfc)
+		return nil, false
+	}
 	client, err := s.st.LookupClient(ctx, clientID)
 	if err != nil {
 		if errors.Is(err, store.ErrNotFound) {

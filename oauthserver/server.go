@@ -175,11 +175,17 @@ type Config struct {
 	Now func() time.Time
 	// Logger receives structured logs, never secrets (default: discard).
 	Logger *slog.Logger
-	// HTTPClient is for outbound requests (Client ID Metadata Documents,
-	// a later slice).
+	// HTTPClient is for outbound requests. Client ID Metadata Document
+	// fetches keep only the TLS settings of its *http.Transport (see
+	// cimd.go): no proxy, no redirects, 5 s, 5 KiB, public addresses only.
 	HTTPClient *http.Client
 	// Debug sends fosite's debug messages to clients (tests only).
 	Debug bool
+
+	// cimdAllowLoopback lets metadata-document fetches reach loopback
+	// addresses. Unexported so that only this package's tests can set it:
+	// no configuration path of the binary can.
+	cimdAllowLoopback bool
 }
 
 // Server is the authorization server. Create it with New and mount its
@@ -200,6 +206,7 @@ type Server struct {
 	grace    *graceCache
 	locks    keyedMutex
 	regLimit *ipLimiter // nil: unlimited
+	cimd     *cimdResolver
 }
 
 // New validates cfg, loads or creates the signing keys and composes fosite.
@@ -287,6 +294,7 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 		pending:  newPendingStore(cfg.PendingTTL, cfg.Now),
 		grace:    newGraceCache(cfg.Now),
 	}
+	s.cimd = newCIMDResolver(s, cfg.HTTPClient, cfg.cimdAllowLoopback)
 	if cfg.RegistrationRate != rate.Inf {
 		if s.regLimit, err = newIPLimiter(cfg.RegistrationRate, cfg.RegistrationBurst, cfg.Now); err != nil {
 			return nil, err

@@ -35,6 +35,11 @@ func (s *Server) handleToken(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 
+	if rfc := s.resolveCIMD(ctx, form.Get("client_id")); rfc != nil {
+		s.writeTokenError(w, rfc)
+		return
+	}
+
 	// RFC 8707 at /token: the resource must be within what was granted,
 	// checked before fosite builds the access request. fosite itself then
 	// sees no resource or audience and issues the granted audience.
