@@ -89,6 +89,7 @@ type LoginAuthenticator struct {
 	mu        sync.Mutex
 	logins    map[string]*login // by pending id
 	byState   map[string]string // upstream state → pending id
+	lastSweep time.Time
 	crossOrig *http.CrossOriginProtection
 }
 
@@ -228,8 +229,14 @@ func loginPath(providerID, pendingID string) string {
 	return "/login/" + url.PathEscape(providerID) + "?pending=" + url.QueryEscape(pendingID)
 }
 
-// sweepLocked drops expired logins.
+// sweepLocked drops expired logins: at most every 10 seconds, or when the
+// table is full (finished logins are removed at once; only abandoned ones
+// wait for a sweep).
 func (a *LoginAuthenticator) sweepLocked(now time.Time) {
+	if len(a.logins) < maxLogins && now.Sub(a.lastSweep) < 10*time.Second {
+		return
+	}
+	a.lastSweep = now
 	for id, l := range a.logins {
 		if now.After(l.expires) {
 			a.dropLocked(id, l)

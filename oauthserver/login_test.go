@@ -115,6 +115,30 @@ func newLoginEnv(t *testing.T, o loginEnvOpts) *loginEnv {
 	return &loginEnv{t: t, base: base, op: op, st: st, srv: srv, client: c}
 }
 
+// register replaces the test client by one registered through RFC 7591
+// dynamic client registration, with the same name and redirect URI.
+func (e *loginEnv) register() {
+	e.t.Helper()
+	body, _ := json.Marshal(map[string]any{"client_name": loginClientName, "redirect_uris": []string{loginClientRedirect},
+		"token_endpoint_auth_method": "none", "scope": ScopeRead + " " + ScopeWrite})
+	resp, err := http.Post(e.base+"/register", "application/json", strings.NewReader(string(body)))
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var got struct {
+		ClientID string `json:"client_id"`
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&got); err != nil || resp.StatusCode != http.StatusCreated {
+		e.t.Fatalf("register: %d %v", resp.StatusCode, err)
+	}
+	c, err := e.st.LookupClient(context.Background(), got.ClientID)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	e.client = c
+}
+
 func (e *loginEnv) oauthConfig(scopes ...string) *oauth2.Config {
 	return &oauth2.Config{
 		ClientID:    e.client.ID,
@@ -340,20 +364,24 @@ func mustContainAll(t *testing.T, what, body string, subs ...string) {
 func TestLoginFlow(t *testing.T) {
 	for _, tc := range []struct {
 		idp, wantSub, wantUser string
-		single                 bool
+		single, dcr            bool
 	}{
+		{idp: "corp", dcr: true, single: true, wantSub: "corp|u-alice", wantUser: "Alice &lt;b&gt;Example&lt;/b&gt; (alice@example.com)"},
 		{idp: "corp", wantSub: idp.Identity{ProviderID: "corp", Subject: "u-alice"}.UserID(), wantUser: "Alice &lt;b&gt;Example&lt;/b&gt; (alice@example.com)"},
 		{idp: "dev", wantSub: "dev|dave", wantUser: "dave (dave@example.com)"},
-		{idp: "corp", single: true, wantSub: "corp|u-alice", wantUser: "alice@example.com"},
+		{idp: "corp", single: true, wantSub: "corp|u-alice", wantUser: "Alice &lt;b&gt;Example&lt;/b&gt; (alice@example.com)"},
 	} {
-		t.Run(fmt.Sprintf("%s/single=%v", tc.idp, tc.single), func(t *testing.T) {
+		t.Run(fmt.Sprintf("%s/single=%v/dcr=%v", tc.idp, tc.single, tc.dcr), func(t *testing.T) {
 			e := newLoginEnv(t, loginEnvOpts{single: tc.single})
+			if tc.dcr {
+				e.register()
+			}
 			b := e.newBrowser()
 			p, verifier := e.start(b, tc.idp, nil, ScopeRead, ScopeWrite, "openid")
 			if tc.idp == "dev" {
 				p = b.devSignIn(p, "dave", "dave@example.com")
 			}
-			if tc.single {
+			if tc.single || tc.dcr {
 				for _, u := range b.seen {
 					if u.Path == "/login" && e.base == u.Scheme+"://"+u.Host {
 						t.Errorf("one IdP: the chooser was shown")
