@@ -50,7 +50,8 @@ func isCIMDClientID(clientID string) bool {
 
 // cimdURL validates a metadata document URL: https, a host, a path other
 // than "/", no userinfo, fragment or dot segments, at most maxURILength
-// bytes.
+// bytes, and canonical (it re-serialises to the same bytes, so the URL
+// fetched is byte for byte the client id).
 func cimdURL(raw string) (*url.URL, error) {
 	bad := func(why string) (*url.URL, error) { return nil, fmt.Errorf("%w: client_id %q: %s", errCIMD, raw, why) }
 	if len(raw) > maxURILength {
@@ -78,6 +79,9 @@ func cimdURL(raw string) (*url.URL, error) {
 		return bad("has no path")
 	case hasDotSegment(u.EscapedPath()):
 		return bad("contains a dot segment")
+	case u.String() != raw:
+		// The document is fetched from, and must name, exactly this URL.
+		return bad("is not in canonical form")
 	}
 	return u, nil
 }

@@ -229,6 +229,7 @@ func TestCIMDRefused(t *testing.T) {
 		{"http client_id", e, strings.Replace(h.url("/good.json"), "https://", "http://", 1), publicRequested, "must be an https URL", ""},
 		{"client_id without a path", e, h.ts.URL, publicRequested, "has no path", ""},
 		{"client_id with a fragment", e, h.url("/good.json#x"), publicRequested, "fragment", ""},
+		{"client_id not in canonical form", e, strings.Replace(h.url("/good.json"), "https://", "HTTPS://", 1), publicRequested, "canonical", ""},
 		{"client_id with a dot segment", e, h.url("/a/../good.json"), publicRequested, "dot segment", ""},
 		{"loopback address refused without the test option", strict, h.url("/good.json"), publicRequested, "not public", "/good.json"},
 		{"name resolving to loopback refused", strict, strings.Replace(h.url("/good.json"), "127.0.0.1", "localhost", 1), publicRequested, "not public", ""},

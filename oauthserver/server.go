@@ -38,6 +38,25 @@
 // (after the store's GC has removed expired ones); their later use gets
 // invalid_client, which makes clients re-register.
 //
+// # Client ID Metadata Documents
+//
+// A client_id that is an http(s) URL is a metadata document URL (cimd.go).
+// Before the client lookup of /authorize and /token, the document is
+// fetched unless a fresh copy is known: https only, canonical URL with a
+// path, no userinfo, fragment or dot segments; every resolved address must
+// be public (no loopback, private, link-local, unspecified, multicast,
+// CGNAT, documentation, NAT64 or 6to4 ranges; IPv4-mapped addresses judged
+// as IPv4) and the dialer connects to a checked address and re-checks it in
+// the socket's Control hook; no proxy, no redirects, ≤ 5 KiB, ≤ 5 s. The
+// document's client_id must equal the URL byte for byte; it is validated
+// like a registration (redirect_uris required), must not carry a secret,
+// and its token_endpoint_auth_method must be none (or omitted). The client
+// is created or updated in the store with origin cimd. Freshness follows
+// Cache-Control (max-age up to 24 h; no-store, no-cache and max-age=0 mean
+// refetch next time; default 5 minutes), kept in memory. A URL-shaped id
+// that an administrator stored with another origin is used as is. Any
+// failure is invalid_client (an error page at /authorize).
+//
 // # What this package adds to fosite
 //
 //   - RFC 8707 resource indicators. fosite knows only "audience". /authorize
