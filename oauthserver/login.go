@@ -364,20 +364,8 @@ func (a *LoginAuthenticator) handleLogin(w http.ResponseWriter, r *http.Request)
 func (a *LoginAuthenticator) handleCallback(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
 	state := r.URL.Query().Get("state")
-	// The state is single use: it is consumed whatever happens next.
-	a.mu.Lock()
-	pending, ok := a.byState[state]
-	delete(a.byState, state)
-	var st idp.LoginState
-	var providerID string
-	if l := a.logins[pending]; ok && l != nil && l.loginState.State == state {
-		st, providerID = l.loginState, l.provider
-		l.loginState = idp.LoginState{}
-	} else {
-		ok = false
-	}
-	a.mu.Unlock()
-	if !ok || state == "" {
+	pending, st, providerID, ok := a.takeState(state)
+	if !ok {
 		a.errorPage(w, http.StatusBadRequest, errorData{Title: "This sign-in link is no longer valid",
 			Message: "The sign-in was already completed, has expired, or did not start here."})
 		return
@@ -425,6 +413,26 @@ func (a *LoginAuthenticator) handleCallback(w http.ResponseWriter, r *http.Reque
 		a.cfg.Logger.WarnContext(ctx, "consent lookup", "err", err)
 	}
 	http.Redirect(w, r, "/consent?pending="+url.QueryEscape(pending), http.StatusSeeOther)
+}
+
+// takeState consumes the upstream state of a login: it is single use,
+// whatever happens next. It returns the login's pending id, the stored
+// login values and the chosen provider.
+func (a *LoginAuthenticator) takeState(state string) (pending string, st idp.LoginState, providerID string, ok bool) {
+	if state == "" {
+		return "", idp.LoginState{}, "", false
+	}
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	pending, ok = a.byState[state]
+	delete(a.byState, state)
+	l := a.logins[pending]
+	if !ok || l == nil || l.loginState.State != state {
+		return "", idp.LoginState{}, "", false
+	}
+	st, providerID = l.loginState, l.provider
+	l.loginState = idp.LoginState{}
+	return pending, st, providerID, true
 }
 
 // callbackError maps HandleCallback's error to a page; never a 500.
