@@ -1,6 +1,7 @@
 package oauthserver
 
 import (
+	"context"
 	"crypto/rand"
 	"crypto/subtle"
 	"encoding/base64"
@@ -513,6 +514,29 @@ func (a *LoginAuthenticator) finish(w http.ResponseWriter, r *http.Request, pend
 		ID: id.UserID(), Username: username, IdP: id.ProviderID,
 		Scopes: append([]string(nil), l.req.Scopes...),
 	})
+}
+
+// RefreshPolicy is a Config.RefreshPolicy for the grants this
+// authenticator issued: the user's IdP entry must still be configured,
+// the subject must be one of its users, and its allowed_subjects rule must
+// still admit them. The other rules (email domains, groups, verified email)
+// need the upstream identity, which the grant does not keep; they were
+// checked at login.
+func (a *LoginAuthenticator) RefreshPolicy(_ context.Context, sess *store.Session) error {
+	cfg, ok := a.cfg.Providers.Config(sess.IdP)
+	if !ok {
+		return fmt.Errorf("identity provider %q is no longer configured", sess.IdP)
+	}
+	providerID, subject, err := idp.ParseUserID(sess.Subject)
+	if err != nil {
+		return fmt.Errorf("subject: %w", err)
+	}
+	if providerID != sess.IdP {
+		return fmt.Errorf("subject %q does not belong to identity provider %q", sess.Subject, sess.IdP)
+	}
+	noEmailRule := false
+	p := idp.Policy{AllowedSubjects: cfg.Policy.AllowedSubjects, RequireVerifiedEmail: &noEmailRule}
+	return p.Allows(idp.Identity{ProviderID: providerID, Subject: subject})
 }
 
 // randomID returns 256 random bits, base64url (43 characters).

@@ -59,6 +59,7 @@ type loginEnv struct {
 	op     *idptest.Server
 	st     *sqlite.Store
 	srv    *Server
+	login  *LoginAuthenticator
 	client *store.Client
 }
 
@@ -94,7 +95,8 @@ func newLoginEnv(t *testing.T, o loginEnvOpts) *loginEnv {
 	if err != nil {
 		t.Fatalf("NewLoginAuthenticator: %v", err)
 	}
-	srv, err := New(ctx, Config{PublicURL: base, LoopbackBind: true, Store: st, Authenticator: login, Debug: true})
+	srv, err := New(ctx, Config{PublicURL: base, LoopbackBind: true, Store: st, Authenticator: login,
+		RefreshPolicy: login.RefreshPolicy, Debug: true})
 	if err != nil {
 		t.Fatalf("New: %v", err)
 	}
@@ -112,7 +114,7 @@ func newLoginEnv(t *testing.T, o loginEnvOpts) *loginEnv {
 	if err := st.CreateClient(ctx, c); err != nil {
 		t.Fatal(err)
 	}
-	return &loginEnv{t: t, base: base, op: op, st: st, srv: srv, client: c}
+	return &loginEnv{t: t, base: base, op: op, st: st, srv: srv, login: login, client: c}
 }
 
 // register replaces the test client by one registered through RFC 7591
@@ -313,6 +315,23 @@ func (e *loginEnv) exchange(code, verifier string) map[string]any {
 	if err != nil {
 		e.t.Fatalf("Exchange: %v", err)
 	}
+	return e.claims(tok)
+}
+
+// refresh refreshes tok (through Config.RefreshPolicy) and returns the
+// new access token's claims.
+func (e *loginEnv) refresh(tok *oauth2.Token) map[string]any {
+	e.t.Helper()
+	tok.Expiry = time.Now().Add(-time.Minute)
+	nt, err := e.oauthConfig().TokenSource(context.Background(), tok).Token()
+	if err != nil {
+		e.t.Fatalf("refresh: %v", err)
+	}
+	return e.claims(nt)
+}
+
+func (e *loginEnv) claims(tok *oauth2.Token) map[string]any {
+	e.t.Helper()
 	parts := strings.Split(tok.AccessToken, ".")
 	if len(parts) != 3 {
 		e.t.Fatalf("access token is not a JWT")
@@ -400,7 +419,14 @@ func TestLoginFlow(t *testing.T) {
 			if strings.Contains(p.body, "<script>alert") {
 				t.Error("the client name is not escaped")
 			}
-			claims := e.exchange(e.codeOf(b.consent(p, "approve")), verifier)
+			tok, err := e.oauthConfig().Exchange(context.Background(), e.codeOf(b.consent(p, "approve")), oauth2.VerifierOption(verifier))
+			if err != nil {
+				t.Fatalf("Exchange: %v", err)
+			}
+			claims := e.claims(tok)
+			if rc := e.refresh(tok); rc["sub"] != tc.wantSub {
+				t.Errorf("refreshed token sub %v", rc["sub"])
+			}
 			if claims["sub"] != tc.wantSub || claims["idp"] != tc.idp || claims["scope"] != ScopeRead+" "+ScopeWrite {
 				t.Errorf("access token claims %v: want sub %q, idp %q and both scopes", claims, tc.wantSub, tc.idp)
 			}
@@ -647,5 +673,29 @@ func TestSplitRedirect(t *testing.T) {
 		if p.Before != tc.before || p.Host != tc.host || p.After != tc.rest || p.Before+p.Host+p.After != tc.in {
 			t.Errorf("splitRedirect(%q) = %+v", tc.in, p)
 		}
+	}
+}
+
+// TestLoginRefreshPolicy: what LoginAuthenticator.RefreshPolicy re-checks
+// at every refresh.
+func TestLoginRefreshPolicy(t *testing.T) {
+	e := newLoginEnv(t, loginEnvOpts{policy: idp.Policy{AllowedSubjects: []string{"u-alice"}}})
+	for _, tc := range []struct {
+		name, sub, idp string
+		ok             bool
+	}{
+		{name: "admitted", sub: "corp|u-alice", idp: "corp", ok: true},
+		{name: "dev user (no policy)", sub: "dev|dave", idp: "dev", ok: true},
+		{name: "IdP no longer configured", sub: "gone|u-alice", idp: "gone"},
+		{name: "subject of another IdP", sub: "dev|u-alice", idp: "corp"},
+		{name: "malformed subject", sub: "u-alice", idp: "corp"},
+		{name: "allowed_subjects no longer admits", sub: "corp|u-bob", idp: "corp"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			err := e.login.RefreshPolicy(context.Background(), &store.Session{Subject: tc.sub, IdP: tc.idp})
+			if (err == nil) != tc.ok {
+				t.Errorf("RefreshPolicy = %v, want ok=%v", err, tc.ok)
+			}
+		})
 	}
 }
