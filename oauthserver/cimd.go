@@ -40,6 +40,15 @@ const (
 // errCIMD is wrapped by every refusal of a metadata document.
 var errCIMD = errors.New("client metadata document")
 
+// errCIMDUnavailable is wrapped as well when the document could not be
+// obtained (network error, timeout, 5xx), as opposed to a document that
+// was obtained and refused.
+var errCIMDUnavailable = errors.New("temporarily unavailable")
+
+// cimdStaleTTL is how long a stored document is used again after a fetch
+// failed with errCIMDUnavailable, before the next attempt.
+const cimdStaleTTL = time.Minute
+
 // isCIMDClientID reports whether clientID is meant as a metadata document
 // URL (an absolute http or https URL). http ones are then refused by
 // cimdURL; every other client id is an ordinary registered one.
@@ -166,6 +175,26 @@ func (c *cimdResolver) isFresh(id string) bool {
 	return ok && c.srv.now().Before(until)
 }
 
+func (c *cimdResolver) forget(id string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	delete(c.fresh, id)
+}
+
+// freshRow reports whether id is fresh and its row still exists (it may
+// have been deleted by an administrator or another replica; the document
+// is then fetched again).
+func (c *cimdResolver) freshRow(ctx context.Context, id string) bool {
+	if !c.isFresh(id) {
+		return false
+	}
+	if _, err := c.srv.st.LookupClient(ctx, id); err != nil {
+		c.forget(id)
+		return false
+	}
+	return true
+}
+
 func (c *cimdResolver) markFresh(id string, ttl time.Duration) {
 	now := c.srv.now()
 	c.mu.Lock()
@@ -194,7 +223,7 @@ func (c *cimdResolver) markFresh(id string, ttl time.Duration) {
 // creates or updates the client row. Concurrent calls for one id share
 // the work (the later ones find it fresh).
 func (c *cimdResolver) ensure(ctx context.Context, id string) error {
-	if c.isFresh(id) {
+	if c.freshRow(ctx, id) {
 		return nil
 	}
 	u, err := cimdURL(id)
@@ -203,7 +232,7 @@ func (c *cimdResolver) ensure(ctx context.Context, id string) error {
 	}
 	unlock := c.locks.lock(id)
 	defer unlock()
-	if c.isFresh(id) {
+	if c.freshRow(ctx, id) {
 		return nil
 	}
 	st := c.srv.st
@@ -216,6 +245,13 @@ func (c *cimdResolver) ensure(ctx context.Context, id string) error {
 	}
 	doc, raw, ttl, err := c.fetch(ctx, u)
 	if err != nil {
+		if existing != nil && errors.Is(err, errCIMDUnavailable) {
+			// stale-if-error: a host outage must not break the refreshes
+			// of clients we already know; a refused document still does.
+			c.srv.log.Warn("oauthserver: client metadata document unavailable; using the stored copy", "client_id", id, "err", err)
+			c.markFresh(id, cimdStaleTTL)
+			return nil
+		}
 		return err
 	}
 	cl := &store.Client{Origin: store.OriginCIMD, ID: id}
@@ -254,12 +290,14 @@ func (c *cimdResolver) fetch(ctx context.Context, u *url.URL) (*cimdDocument, []
 	req.Header.Set("Accept", "application/json")
 	resp, err := c.client.Do(req)
 	if err != nil {
-		return nil, nil, 0, fmt.Errorf("%w: fetch failed: %w", errCIMD, err)
+		return nil, nil, 0, fmt.Errorf("%w: fetch failed (%w): %w", errCIMD, errCIMDUnavailable, err)
 	}
 	defer resp.Body.Close()
 	switch {
 	case resp.StatusCode >= 300 && resp.StatusCode < 400:
 		return nil, nil, 0, fmt.Errorf("%w: the server answered with a redirect (%d), which is not followed", errCIMD, resp.StatusCode)
+	case resp.StatusCode >= 500:
+		return nil, nil, 0, fmt.Errorf("%w: the server answered %d (%w)", errCIMD, resp.StatusCode, errCIMDUnavailable)
 	case resp.StatusCode != http.StatusOK:
 		return nil, nil, 0, fmt.Errorf("%w: the server answered %d", errCIMD, resp.StatusCode)
 	case resp.ContentLength > cimdMaxBytes:
@@ -267,7 +305,7 @@ func (c *cimdResolver) fetch(ctx context.Context, u *url.URL) (*cimdDocument, []
 	}
 	raw, err := io.ReadAll(io.LimitReader(resp.Body, cimdMaxBytes+1))
 	if err != nil {
-		return nil, nil, 0, fmt.Errorf("%w: read failed: %w", errCIMD, err)
+		return nil, nil, 0, fmt.Errorf("%w: read failed (%w): %w", errCIMD, errCIMDUnavailable, err)
 	}
 	if len(raw) > cimdMaxBytes {
 		return nil, nil, 0, fmt.Errorf("%w: larger than %d bytes", errCIMD, cimdMaxBytes)

@@ -174,6 +174,32 @@ func TestCIMDFlow(t *testing.T) {
 	if c, _ := e.st.LookupClient(ctx, id); c == nil || c.Name != "Renamed" {
 		t.Errorf("client not refreshed from the new document: %+v", c)
 	}
+
+	// stale-if-error: a known client keeps working while its host fails
+	// (5xx); a document that is gone (404) ends it.
+	h.handle("/clients/good.json", func(w http.ResponseWriter, _ *http.Request) { w.WriteHeader(http.StatusServiceUnavailable) })
+	e.clock.Advance(61 * time.Second)
+	if resp, body := e.authorizeRaw(conf, oauth2.GenerateVerifier()); resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("authorize while the host fails: %d %s", resp.StatusCode, body)
+	}
+	h.handle("/clients/good.json", http.NotFound)
+	e.clock.Advance(cimdStaleTTL + time.Second)
+	if resp, body := e.authorizeRaw(conf, oauth2.GenerateVerifier()); resp.StatusCode < 400 || !strings.Contains(body, "404") {
+		t.Fatalf("authorize after the document is gone: %d %s, want an error page", resp.StatusCode, body)
+	}
+	h.serve("/clients/good.json", "max-age=60", doc)
+
+	// A client row deleted meanwhile (administrator, other replica) is
+	// fetched again, although the document is still fresh.
+	if err := e.st.DeleteClient(ctx, id); err != nil {
+		t.Fatal(err)
+	}
+	if resp, body := e.authorizeRaw(conf, oauth2.GenerateVerifier()); resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("authorize after the row was deleted: %d %s", resp.StatusCode, body)
+	}
+	if n := h.count("/clients/good.json"); n != 5 {
+		t.Errorf("fetches after the row was deleted = %d, want 5", n)
+	}
 }
 
 // TestCIMDRefused: documents and client ids that must not yield a client.

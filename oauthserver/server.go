@@ -53,9 +53,12 @@
 // and its token_endpoint_auth_method must be none (or omitted). The client
 // is created or updated in the store with origin cimd. Freshness follows
 // Cache-Control (max-age up to 24 h; no-store, no-cache and max-age=0 mean
-// refetch next time; default 5 minutes), kept in memory. A URL-shaped id
-// that an administrator stored with another origin is used as is. Any
-// failure is invalid_client (an error page at /authorize).
+// refetch next time; default 5 minutes), kept in memory; a deleted row is
+// fetched again. When the host fails (network error, timeout, 5xx) the
+// stored copy of a known client is used for another minute; a refused
+// document (4xx, mismatch, invalid) ends it. A URL-shaped id that an
+// administrator stored with another origin is used as is. Any failure is
+// invalid_client (an error page at /authorize).
 //
 // # What this package adds to fosite
 //
