@@ -699,3 +699,62 @@ func TestLoginRefreshPolicy(t *testing.T) {
 		})
 	}
 }
+
+// TestLoginCookie checks the binding cookie's attributes: __Host- and
+// Secure on an https public URL; on plain-http loopback the same cookie
+// without the prefix and without Secure.
+func TestLoginCookie(t *testing.T) {
+	e := newLoginEnv(t, loginEnvOpts{})
+	set, err := idp.NewRegistry().OpenAll(context.Background(), []idp.Config{{ID: "dev", Type: idp.TypeDev}},
+		idp.Options{RedirectURI: "https://mcp.example.com/auth/callback", LoopbackBind: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		public, name string
+		secure       bool
+	}{
+		{"https://mcp.example.com", "__Host-zmcp_login", true},
+		{"http://127.0.0.1:8000", "zmcp_login", false},
+	} {
+		t.Run(tc.public, func(t *testing.T) {
+			a, err := NewLoginAuthenticator(LoginConfig{Providers: set, Store: e.st, PublicURL: tc.public})
+			if err != nil {
+				t.Fatal(err)
+			}
+			a.Mount(chi.NewRouter(), e.srv)
+			w := httptest.NewRecorder()
+			sub, err := a.Authenticate(w, httptest.NewRequest(http.MethodGet, "/authorize", nil),
+				&AuthorizationRequest{PendingID: "p1", Client: e.client, RedirectURI: loginClientRedirect, Scopes: []string{ScopeRead}})
+			if sub != nil || err != nil {
+				t.Fatalf("Authenticate = %v, %v", sub, err)
+			}
+			if loc := w.Header().Get("Location"); w.Code != http.StatusSeeOther || loc != "/login/dev?pending=p1" {
+				t.Errorf("one IdP: %d to %q, want 303 to /login/dev", w.Code, loc)
+			}
+			cs := w.Result().Cookies()
+			if len(cs) != 1 {
+				t.Fatalf("cookies %v", cs)
+			}
+			c := cs[0]
+			if c.Name != tc.name || c.Secure != tc.secure || !c.HttpOnly || c.SameSite != http.SameSiteLaxMode ||
+				c.Path != "/" || c.Domain != "" || len(c.Value) != 43 {
+				t.Errorf("cookie %+v", c)
+			}
+		})
+	}
+}
+
+// TestLoginTwoTabs: two logins in one browser (one cookie) both complete.
+func TestLoginTwoTabs(t *testing.T) {
+	e := newLoginEnv(t, loginEnvOpts{})
+	b := e.newBrowser()
+	p1, v1 := e.start(b, "corp", nil, ScopeRead)
+	p2, v2 := e.start(b, "dev", nil, ScopeRead, ScopeWrite)
+	p2 = b.devSignIn(p2, "dave", "")
+	c2 := e.exchange(e.codeOf(b.consent(p2, "approve")), v2)
+	c1 := e.exchange(e.codeOf(b.consent(p1, "approve")), v1)
+	if c1["sub"] != "corp|u-alice" || c2["sub"] != "dev|dave" {
+		t.Errorf("subjects %v and %v", c1["sub"], c2["sub"])
+	}
+}
