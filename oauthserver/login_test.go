@@ -60,6 +60,7 @@ type loginEnv struct {
 	st     *sqlite.Store
 	srv    *Server
 	login  *LoginAuthenticator
+	clock  *fakeClock // the login table's clock (LoginTTL)
 	client *store.Client
 }
 
@@ -91,7 +92,8 @@ func newLoginEnv(t *testing.T, o loginEnvOpts) *loginEnv {
 	if err != nil {
 		t.Fatalf("OpenAll: %v", err)
 	}
-	login, err := NewLoginAuthenticator(LoginConfig{Providers: set, Store: st, PublicURL: base})
+	clock := &fakeClock{}
+	login, err := NewLoginAuthenticator(LoginConfig{Providers: set, Store: st, PublicURL: base, Now: clock.Now})
 	if err != nil {
 		t.Fatalf("NewLoginAuthenticator: %v", err)
 	}
@@ -114,7 +116,7 @@ func newLoginEnv(t *testing.T, o loginEnvOpts) *loginEnv {
 	if err := st.CreateClient(ctx, c); err != nil {
 		t.Fatal(err)
 	}
-	return &loginEnv{t: t, base: base, op: op, st: st, srv: srv, login: login, client: c}
+	return &loginEnv{t: t, base: base, op: op, st: st, srv: srv, login: login, clock: clock, client: c}
 }
 
 // register replaces the test client by one registered through RFC 7591
@@ -559,6 +561,15 @@ func TestLoginNegative(t *testing.T) {
 				p, _ := e.start(b, "corp", atCallback, ScopeRead)
 				e.op.Close()
 				return b.follow(p.location().String(), nil)
+			},
+		},
+		{
+			name: "consent after LoginTTL", wantStatus: http.StatusBadRequest, wantText: "expired",
+			run: func(t *testing.T, e *loginEnv) page {
+				b := e.newBrowser()
+				p, _ := e.start(b, "corp", nil, ScopeRead)
+				e.clock.Advance(11 * time.Minute)
+				return b.consent(p, "approve")
 			},
 		},
 		{
