@@ -129,27 +129,29 @@ func (a *asEnv) token(resource string, scopes ...string) string {
 }
 
 // activeKey returns the AS's signing key from the store.
-func (a *asEnv) activeKey() jose.JSONWebKey {
-	a.t.Helper()
+func (a *asEnv) activeKey() jose.JSONWebKey { return a.activeKeyB(a.t) }
+
+func (a *asEnv) activeKeyB(tb testing.TB) jose.JSONWebKey {
+	tb.Helper()
 	rows, err := a.st.ListSigningKeys(context.Background())
 	if err != nil {
-		a.t.Fatal(err)
+		tb.Fatal(err)
 	}
 	for _, r := range rows {
 		if r.Alg == "ES256" && r.Active {
 			var k jose.JSONWebKey
 			if err := json.Unmarshal(r.PrivateKey, &k); err != nil {
-				a.t.Fatal(err)
+				tb.Fatal(err)
 			}
 			return k
 		}
 	}
-	a.t.Fatal("no active ES256 key")
+	tb.Fatal("no active ES256 key")
 	return jose.JSONWebKey{}
 }
 
 // sign makes a token with the given key, header typ and claims.
-func sign(t *testing.T, key jose.JSONWebKey, typ string, claims map[string]any) string {
+func sign(t testing.TB, key jose.JSONWebKey, typ string, claims map[string]any) string {
 	t.Helper()
 	opts := (&jose.SignerOptions{}).WithHeader("kid", key.KeyID)
 	if typ != "" {
@@ -459,6 +461,46 @@ func TestConfig(t *testing.T) {
 	} {
 		if _, err := astoken.New(c.cfg); err == nil {
 			t.Errorf("%s: New succeeded", c.name)
+		}
+	}
+}
+
+// BenchmarkValidate: a valid token already verified once (the
+// per-request cost on /mcp: header peek, cache hit, audience, revocation,
+// identity).
+func BenchmarkValidate(b *testing.B) {
+	ctx := context.Background()
+	st, err := sqlite.Open(ctx, b.TempDir()+"/as.db", sqlite.Options{Synchronous: "NORMAL"})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer st.Close()
+	srv, err := oauthserver.New(ctx, oauthserver.Config{PublicURL: "http://localhost:8000", LoopbackBind: true, Store: st,
+		Authenticator: oauthserver.AuthenticatorFunc(func(http.ResponseWriter, *http.Request, *oauthserver.AuthorizationRequest) (*oauthserver.Subject, error) {
+			return nil, nil
+		})})
+	if err != nil {
+		b.Fatal(err)
+	}
+	v, err := astoken.New(astoken.Config{Issuer: srv.Issuer(), Resources: srv.Resources(), Keys: astoken.ServerKeys(srv)})
+	if err != nil {
+		b.Fatal(err)
+	}
+	a := &asEnv{st: st}
+	key := a.activeKeyB(b)
+	now := time.Now()
+	tok := sign(b, key, "at+jwt", map[string]any{"iss": srv.Issuer(), "sub": testUser, "aud": "http://localhost:8000/mcp",
+		"client_id": testClient, "scope": "zscaler.read zscaler.write", "grant_id": "g", "iat": now.Unix(), "exp": now.Add(time.Hour).Unix()})
+	r := httptest.NewRequest(http.MethodPost, "/mcp", nil)
+	cred := auth.Credential{Kind: auth.KindBearer, Token: tok}
+	if _, err := v.Validate(ctx, r, cred); err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	b.ResetTimer()
+	for b.Loop() {
+		if _, err := v.Validate(ctx, r, cred); err != nil {
+			b.Fatal(err)
 		}
 	}
 }
