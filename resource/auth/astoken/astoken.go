@@ -12,10 +12,12 @@
 //
 // Keys come from a KeysFunc (the in-process oauthserver.Server.JWKS, or
 // StoreKeys for a separate process); an unknown kid reloads them at most
-// once per RefreshCooldown. Revocations come from two sources: Revoke,
-// which the in-process AS calls directly, and the store's revocation log,
-// which Run polls (every second by default) for changes made by other
-// processes. Nothing is read from the database per request.
+// once per RefreshCooldown. Revocations come from two sources: Revoke, for
+// in-process callers (the AS, admin code) that want the effect at once, and
+// the store's revocation log, which Run polls (every second by default)
+// for everything else, including revocations fosite makes inside the store
+// (reuse detection) and changes by other processes. Nothing is read from
+// the database per request.
 //
 // The validator claims only tokens whose (unverified) iss is the AS
 // issuer; any other credential gets auth.ErrNotMine, so static validators
