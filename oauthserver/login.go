@@ -122,6 +122,10 @@ func NewLoginAuthenticator(cfg LoginConfig) (*LoginAuthenticator, error) {
 	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
 		return nil, fmt.Errorf("oauthserver: login: invalid public URL %q", cfg.PublicURL)
 	}
+	if u.Scheme == "http" && !isLoopbackHost(u.Hostname()) {
+		// The binding cookie would travel in clear text.
+		return nil, fmt.Errorf("oauthserver: login: public URL %q: http is allowed on loopback only", cfg.PublicURL)
+	}
 	if cfg.Pages == nil {
 		if cfg.Pages, err = web.New(); err != nil {
 			return nil, fmt.Errorf("oauthserver: login: %w", err)

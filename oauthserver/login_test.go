@@ -769,3 +769,35 @@ func TestLoginTwoTabs(t *testing.T) {
 		t.Errorf("subjects %v and %v", c1["sub"], c2["sub"])
 	}
 }
+
+func TestNewLoginAuthenticatorConfig(t *testing.T) {
+	e := newLoginEnv(t, loginEnvOpts{single: true})
+	set, err := idp.NewRegistry().OpenAll(context.Background(), []idp.Config{{ID: "dev", Type: idp.TypeDev}},
+		idp.Options{RedirectURI: "http://localhost:8000/auth/callback", LoopbackBind: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	empty, err := idp.NewRegistry().OpenAll(context.Background(), nil, idp.Options{RedirectURI: "http://localhost:8000/auth/callback"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name string
+		cfg  LoginConfig
+		ok   bool
+	}{
+		{"http loopback", LoginConfig{Providers: set, Store: e.st, PublicURL: "http://localhost:8000"}, true},
+		{"https", LoginConfig{Providers: set, Store: e.st, PublicURL: "https://mcp.example.com"}, true},
+		{"http off loopback", LoginConfig{Providers: set, Store: e.st, PublicURL: "http://mcp.example.com"}, false},
+		{"no providers", LoginConfig{Store: e.st, PublicURL: "https://mcp.example.com"}, false},
+		{"empty provider set", LoginConfig{Providers: empty, Store: e.st, PublicURL: "https://mcp.example.com"}, false},
+		{"no store", LoginConfig{Providers: set, PublicURL: "https://mcp.example.com"}, false},
+		{"relative public URL", LoginConfig{Providers: set, Store: e.st, PublicURL: "/x"}, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if _, err := NewLoginAuthenticator(tc.cfg); (err == nil) != tc.ok {
+				t.Errorf("NewLoginAuthenticator: %v, want ok=%v", err, tc.ok)
+			}
+		})
+	}
+}
