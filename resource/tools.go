@@ -129,12 +129,15 @@ func WhoamiTool() Tool {
 
 // WhoamiResult is the structured result of the whoami tool.
 type WhoamiResult struct {
-	Mode     string   `json:"mode"`
-	Subject  string   `json:"subject"`
-	ClientID string   `json:"client_id,omitempty"`
-	Issuer   string   `json:"issuer,omitempty"`
-	Scopes   []string `json:"scopes"`
-	Expires  string   `json:"expires_at,omitempty"`
+	Mode     string `json:"mode"`
+	Subject  string `json:"subject"`
+	ClientID string `json:"client_id,omitempty"`
+	Issuer   string `json:"issuer,omitempty"`
+	// IdP is the upstream identity provider the user signed in with
+	// (oidcproxy mode: the token's idp claim).
+	IdP     string   `json:"idp,omitempty"`
+	Scopes  []string `json:"scopes"`
+	Expires string   `json:"expires_at,omitempty"`
 }
 
 func whoami(ctx context.Context, _ mcp.CallToolRequest) (*mcp.CallToolResult, error) {
@@ -143,6 +146,9 @@ func whoami(ctx context.Context, _ mcp.CallToolRequest) (*mcp.CallToolResult, er
 		return mcp.NewToolResultError("no identity on this request"), nil
 	}
 	res := WhoamiResult{Mode: id.Mode, Subject: id.Subject, ClientID: id.ClientID, Issuer: id.Issuer, Scopes: id.Scopes}
+	if s, ok := id.Claims["idp"].(string); ok {
+		res.IdP = s
+	}
 	if !id.ExpiresAt.IsZero() {
 		res.Expires = id.ExpiresAt.UTC().Format("2006-01-02T15:04:05Z")
 	}

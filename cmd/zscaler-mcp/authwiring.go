@@ -7,29 +7,46 @@ import (
 	"log/slog"
 	"net/http"
 
+	"github.com/go-chi/chi/v5"
+
 	"github.com/zscalermcp/zscaler-mcp/resource"
 	"github.com/zscalermcp/zscaler-mcp/resource/auth"
 )
 
+// authSetup is what buildAuth assembles for the resource server.
+type authSetup struct {
+	Options auth.Options
+	Metrics *resource.Metrics
+	// PRM is the RFC 9728 metadata, where an OAuth flow can succeed.
+	PRM *resource.PRM
+	// Mount adds the authorization server's routes (oidcproxy mode).
+	Mount func(r chi.Router)
+	// Close releases what the mode holds (oidcproxy: its store and loops).
+	Close func() error
+}
+
 // buildAuth constructs the validators of cfg.Mode, the metrics they report
-// to, and the RFC 9728 metadata where an OAuth flow can succeed.
-func buildAuth(ctx context.Context, cfg *config, logger *slog.Logger, stderr io.Writer) (auth.Options, *resource.Metrics, *resource.PRM, error) {
-	metrics := resource.NewMetrics()
-	opts := auth.Options{Logger: logger}
-	var prm *resource.PRM
+// to, the RFC 9728 metadata where an OAuth flow can succeed and, in
+// oidcproxy mode, the authorization server.
+func buildAuth(ctx context.Context, cfg *config, logger *slog.Logger, stderr io.Writer) (*authSetup, error) {
+	s := &authSetup{
+		Options: auth.Options{Logger: logger},
+		Metrics: resource.NewMetrics(),
+		Close:   func() error { return nil },
+	}
 	scopes := cfg.Scopes
 	if len(scopes) == 0 {
 		scopes = nil // validators default to both scopes
 	}
 	switch cfg.Mode {
 	case auth.ModeNone:
-		opts.AllowNone = true
+		s.Options.AllowNone = true
 	case auth.ModeAPIKey:
 		keys := cfg.APIKeys
 		if len(keys) == 0 {
 			k, created, err := loadOrCreateAPIKey(cfg.DataDir)
 			if err != nil {
-				return opts, nil, nil, err
+				return nil, err
 			}
 			if created {
 				// Printed once, to stderr (stdout may carry JSON-RPC).
@@ -39,23 +56,52 @@ func buildAuth(ctx context.Context, cfg *config, logger *slog.Logger, stderr io.
 		}
 		v, err := auth.NewAPIKeyValidator(keys, scopes)
 		if err != nil {
-			return opts, nil, nil, fmt.Errorf("ZSCALER_MCP_AUTH_API_KEY: %w", err)
+			return nil, fmt.Errorf("ZSCALER_MCP_AUTH_API_KEY: %w", err)
 		}
-		opts.Validators = append(opts.Validators, v)
+		s.Options.Validators = append(s.Options.Validators, v)
 	case auth.ModeJWT, auth.ModeOIDC, auth.ModeZscaler:
-		v, as, err := buildTokenValidator(ctx, cfg, scopes, metrics, logger)
+		v, as, err := buildTokenValidator(ctx, cfg, cfg.Mode, scopes, s.Metrics, logger)
 		if err != nil {
-			return opts, nil, nil, err
+			return nil, err
 		}
-		opts.Validators = append(opts.Validators, v)
+		s.Options.Validators = append(s.Options.Validators, v)
 		if cfg.Mode == auth.ModeZscaler {
-			opts.Challenge.Basic = true
+			s.Options.Challenge.Basic = true
 		}
 		if as != "" {
-			prm = &resource.PRM{AuthorizationServers: func(*http.Request) []string { return []string{as} }}
+			s.PRM = &resource.PRM{AuthorizationServers: func(*http.Request) []string { return []string{as} }}
+		}
+	case auth.ModeOIDCProxy:
+		p, err := startOIDCProxy(ctx, cfg, logger)
+		if err != nil {
+			return nil, err
+		}
+		s.Close, s.PRM, s.Mount = p.Close, p.PRM, p.Mount
+		s.Options.Validators = append(s.Options.Validators, p.Validator)
+		s.Metrics.RegisterCache("oidcproxy_tokens", func() (uint64, uint64) {
+			st := p.Validator.Stats()
+			return st.CacheHits, st.CacheMisses
+		})
+		// The static validators configured beside stay accepted as
+		// fallbacks (DESIGN.md §3), after ours.
+		if len(cfg.APIKeys) > 0 {
+			v, err := auth.NewAPIKeyValidator(cfg.APIKeys, scopes)
+			if err != nil {
+				_ = p.Close()
+				return nil, fmt.Errorf("ZSCALER_MCP_AUTH_API_KEY: %w", err)
+			}
+			s.Options.Validators = append(s.Options.Validators, v)
+		}
+		if cfg.JWKSURI != "" {
+			v, _, err := buildTokenValidator(ctx, cfg, auth.ModeJWT, scopes, s.Metrics, logger)
+			if err != nil {
+				_ = p.Close()
+				return nil, err
+			}
+			s.Options.Validators = append(s.Options.Validators, v)
 		}
 	default:
-		return opts, nil, nil, fmt.Errorf("auth mode %q is not available", cfg.Mode)
+		return nil, fmt.Errorf("auth mode %q is not available", cfg.Mode)
 	}
-	return opts, metrics, prm, nil
+	return s, nil
 }

@@ -13,6 +13,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/zscalermcp/zscaler-mcp/idp"
 	"github.com/zscalermcp/zscaler-mcp/resource/auth"
 	"github.com/zscalermcp/zscaler-mcp/resource/hardening"
 )
@@ -38,6 +39,10 @@ type config struct {
 	Scopes     []string
 	OIDC       oidcConfig
 	HasIdPs    bool
+	// IdPs are the upstream IdPs of the oidcproxy mode (validated).
+	IdPs []idp.Config
+	// OAuth holds the oidcproxy authorization server's lifetimes.
+	OAuth oauthConfig
 
 	ZscalerTokenURL string
 	ZscalerVanity   string
@@ -263,7 +268,15 @@ func (c *config) resolveMode(v values) error {
 			c.OIDC.Audience = c.OIDC.ClientID
 		}
 	case auth.ModeOIDCProxy:
-		return errors.New("oidcproxy mode (our own OAuth authorization server) is not in this build yet; to validate tokens of your IdP directly, set ZSCALER_MCP_AUTH_MODE=oidc with OIDCPROXY_CONFIG_URL and OIDCPROXY_CLIENT_ID")
+		if err := c.resolveIdPs(v); err != nil {
+			return err
+		}
+		if err := c.resolveOAuth(v); err != nil {
+			return err
+		}
+		if c.JWKSURI != "" && !c.LoopbackBind && (len(c.Audiences) == 0 || len(c.Issuers) == 0) {
+			return errors.New("the jwt fallback of oidcproxy mode on a non-loopback bind requires ZSCALER_MCP_AUTH_AUDIENCE and ZSCALER_MCP_AUTH_ISSUER (a JWKS shared by many tenants would otherwise accept any of their tokens)")
+		}
 	}
 	return nil
 }

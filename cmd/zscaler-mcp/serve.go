@@ -32,15 +32,21 @@ func serve(ctx context.Context, cfg *config, logger *slog.Logger, stdin io.Reade
 	}
 	defer ln.Close()
 	cfg.setPort(ln.Addr().(*net.TCPAddr).Port)
-	authOpts, metrics, prm, err := buildAuth(ctx, cfg, logger, stderr)
+	as, err := buildAuth(ctx, cfg, logger, stderr)
 	if err != nil {
 		return err
 	}
+	defer func() {
+		if cerr := as.Close(); cerr != nil {
+			logger.Warn("auth shutdown", "err", cerr)
+		}
+	}()
 	srv, err := resource.New(resource.Config{
 		Name: "zscaler-mcp", Version: version,
 		Identity:          resource.Identity{PublicURL: cfg.PublicURL, LoopbackBind: cfg.LoopbackBind},
-		Auth:              authOpts,
-		PRM:               prm,
+		Auth:              as.Options,
+		PRM:               as.PRM,
+		Mount:             as.Mount,
 		AllowedHosts:      cfg.AllowedHosts,
 		AllowedOrigins:    cfg.AllowedOrigins,
 		SourceIPs:         cfg.SourceIPs,
@@ -48,12 +54,12 @@ func serve(ctx context.Context, cfg *config, logger *slog.Logger, stdin io.Reade
 		RequireClientCert: cfg.TLSCA != "",
 		MaxBodyBytes:      cfg.MaxBody,
 		Logger:            logger,
-		Metrics:           metrics,
+		Metrics:           as.Metrics,
 	})
 	if err != nil {
 		return err
 	}
-	return serveHTTP(ctx, cfg, logger, ln, srv, authOpts)
+	return serveHTTP(ctx, cfg, logger, ln, srv, as.Options)
 }
 
 func serveStdio(ctx context.Context, cfg *config, logger *slog.Logger, stdin io.Reader, stdout io.Writer) error {
@@ -103,11 +109,16 @@ func serveHTTP(ctx context.Context, cfg *config, logger *slog.Logger, ln net.Lis
 	if ao.AllowNone {
 		names = append(names, auth.ModeNone)
 	}
-	logger.Info("zscaler-mcp started",
+	attrs := []any{
 		"version", version, "transport", cfg.Transport, "shutdown_timeout", cfg.ShutdownTimeout.String(),
-		"bind", scheme+"://"+ln.Addr().String(), "public_url", cfg.PublicURL,
+		"bind", scheme + "://" + ln.Addr().String(), "public_url", cfg.PublicURL,
 		"auth_mode", cfg.Mode, "auth_reason", cfg.ModeReason, "validators", strings.Join(names, ","),
-		"mtls", cfg.TLSCA != "", "tools", srv.ToolCount())
+	}
+	if cfg.Mode == auth.ModeOIDCProxy {
+		attrs = append(attrs, "idps", strings.Join(cfg.idpIDs(), ","))
+	}
+	attrs = append(attrs, "mtls", cfg.TLSCA != "", "tools", srv.ToolCount())
+	logger.Info("zscaler-mcp started", attrs...)
 
 	if err := srv.Serve(ctx, hs, ln, cfg.ShutdownTimeout); err != nil {
 		return err

@@ -79,6 +79,7 @@ type values struct {
 	v      map[string]string
 	source map[string]string
 	file   map[string]any // the parsed YAML, for sections read by later issues
+	path   string         // the config file's path ("" without one)
 }
 
 func (s setting) key() string {
@@ -157,7 +158,7 @@ func parseSettings(args []string, getenv func(string) string, stderr io.Writer) 
 		if err != nil {
 			return values{}, err
 		}
-		out.file = f
+		out.file, out.path = f, cfgPath
 		if err := checkFileKeys(cfgPath, f); err != nil {
 			return values{}, err
 		}

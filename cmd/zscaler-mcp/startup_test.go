@@ -23,7 +23,7 @@ func resolve(t *testing.T, env map[string]string, args ...string) (*config, erro
 
 func TestAutoDetection(t *testing.T) {
 	idpFile := filepath.Join(t.TempDir(), "idps.yaml")
-	if err := os.WriteFile(idpFile, []byte("idps:\n  - id: corp\n    type: oidc\n"), 0o600); err != nil {
+	if err := os.WriteFile(idpFile, []byte("idps:\n  - id: corp\n    type: oidc\n    issuer: https://idp.example.com\n    client_id: cid\n    client_secret: sec\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	key := strings.Repeat("k", 32)
@@ -41,8 +41,9 @@ func TestAutoDetection(t *testing.T) {
 		{"MODE=zscaler is explicit", map[string]string{"ZSCALER_MCP_AUTH_MODE": "zscaler"}, nil, "zscaler", ""},
 		{"forced mode wins over detection", map[string]string{"ZSCALER_MCP_AUTH_MODE": "jwt", "ZSCALER_MCP_AUTH_API_KEY": key, "ZSCALER_MCP_AUTH_JWKS_URI": "http://127.0.0.1:1/jwks"}, nil, "jwt", ""},
 		{"AUTH_ENABLED=false on loopback → none", map[string]string{"ZSCALER_MCP_AUTH_ENABLED": "false", "ZSCALER_MCP_AUTH_API_KEY": key}, nil, "none", ""},
-		{"idps in the config → oidcproxy", nil, []string{"--config", idpFile}, "", "oidcproxy mode"},
-		{"OIDCPROXY_CONFIG_URL → oidcproxy", map[string]string{"OIDCPROXY_CONFIG_URL": "http://127.0.0.1:1"}, nil, "", "oidcproxy mode"},
+		{"idps in the config → oidcproxy", nil, []string{"--config", idpFile}, "oidcproxy", ""},
+		{"OIDCPROXY_CONFIG_URL → oidcproxy", map[string]string{"OIDCPROXY_CONFIG_URL": "http://127.0.0.1:1/.well-known/openid-configuration", "OIDCPROXY_CLIENT_ID": "cid", "OIDCPROXY_CLIENT_SECRET": "sec"}, nil, "oidcproxy", ""},
+		{"OIDCPROXY_CONFIG_URL without client id", map[string]string{"OIDCPROXY_CONFIG_URL": "http://127.0.0.1:1"}, nil, "", `OIDCPROXY_CONFIG_URL shortcut[0]: idp "oidc": client_id`},
 		{"oidc forced with discovery", map[string]string{"ZSCALER_MCP_AUTH_MODE": "oidc", "OIDCPROXY_CONFIG_URL": "http://127.0.0.1:1", "OIDCPROXY_CLIENT_ID": "cid"}, nil, "oidc", ""},
 		{"oidc without client id", map[string]string{"ZSCALER_MCP_AUTH_MODE": "oidc", "OIDCPROXY_CONFIG_URL": "http://127.0.0.1:1"}, nil, "", "oidc mode needs OIDCPROXY_CONFIG_URL and OIDCPROXY_CLIENT_ID"},
 		{"unknown mode", map[string]string{"ZSCALER_MCP_AUTH_MODE": "magic"}, nil, "", `ZSCALER_MCP_AUTH_MODE: unknown auth mode "magic"`},

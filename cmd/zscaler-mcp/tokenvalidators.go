@@ -13,12 +13,12 @@ import (
 	"github.com/zscalermcp/zscaler-mcp/resource/auth/zscalerauth"
 )
 
-// buildTokenValidator builds the jwt, oidc or zscaler validator, registers
+// buildTokenValidator builds the jwt, oidc or zscaler validator (mode), registers
 // its cache counters, and returns the authorization server to advertise in
 // RFC 9728 metadata ("" when no OAuth flow can succeed in this mode).
-func buildTokenValidator(ctx context.Context, cfg *config, scopes []string, m *resource.Metrics, logger *slog.Logger) (auth.Validator, string, error) {
+func buildTokenValidator(ctx context.Context, cfg *config, mode string, scopes []string, m *resource.Metrics, logger *slog.Logger) (auth.Validator, string, error) {
 	httpc := &http.Client{Timeout: 10 * time.Second}
-	switch cfg.Mode {
+	switch mode {
 	case auth.ModeJWT:
 		v, err := jwtauth.New(jwtauth.Config{Mode: auth.ModeJWT, JWKSURI: cfg.JWKSURI, HTTPClient: httpc,
 			Issuers: cfg.Issuers, Audiences: cfg.Audiences, Scopes: scopes})
@@ -57,7 +57,7 @@ func buildTokenValidator(ctx context.Context, cfg *config, scopes []string, m *r
 		})
 		return v, "", nil
 	}
-	return nil, "", fmt.Errorf("no token validator for mode %q", cfg.Mode)
+	return nil, "", fmt.Errorf("no token validator for mode %q", mode)
 }
 
 func registerJWTStats(m *resource.Metrics, name string, v *jwtauth.Validator) {
