@@ -1,6 +1,7 @@
 // Command zscaler-mcp is the Zscaler MCP server: an MCP resource server over
 // stdio, SSE or streamable HTTP whose HTTP routes are guarded by pluggable
-// client authentication (api-key, jwt, oidc, zscaler, none).
+// client authentication (api-key, jwt, oidc, zscaler, none) or by its own
+// OAuth 2.1 authorization server federating to upstream IdPs (oidcproxy).
 package main
 
 import (
