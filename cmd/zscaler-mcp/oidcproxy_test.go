@@ -5,12 +5,14 @@ import (
 	"context"
 	"encoding/json"
 
+	"net"
 	"net/http"
 	"net/http/cookiejar"
 	"net/url"
 	"os"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -123,87 +125,9 @@ func TestOIDCProxyEndToEnd(t *testing.T) {
 		}
 	}
 
-	// Discovery: the PRM names our AS, byte for byte its metadata issuer.
-	var prm struct {
-		Resource             string   `json:"resource"`
-		AuthorizationServers []string `json:"authorization_servers"`
-	}
-	getJSON(t, srv.URL+"/.well-known/oauth-protected-resource/mcp", &prm)
-	if len(prm.AuthorizationServers) != 1 {
-		t.Fatalf("authorization_servers = %v", prm.AuthorizationServers)
-	}
-	var meta struct {
-		Issuer                string `json:"issuer"`
-		AuthorizationEndpoint string `json:"authorization_endpoint"`
-		TokenEndpoint         string `json:"token_endpoint"`
-		RegistrationEndpoint  string `json:"registration_endpoint"`
-	}
-	getJSON(t, prm.AuthorizationServers[0]+"/.well-known/oauth-authorization-server", &meta)
-	mustEqual(t, "issuer", meta.Issuer, prm.AuthorizationServers[0])
-
-	// Dynamic client registration: a public client with a loopback redirect.
-	const redirect = "http://127.0.0.1:9/callback"
-	reg, _ := json.Marshal(map[string]any{"client_name": "test", "redirect_uris": []string{redirect},
-		"token_endpoint_auth_method": "none", "grant_types": []string{"authorization_code", "refresh_token"}})
-	resp, err := http.Post(meta.RegistrationEndpoint, "application/json", bytes.NewReader(reg))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var client struct {
-		ClientID string `json:"client_id"`
-	}
-	err = json.NewDecoder(resp.Body).Decode(&client)
-	resp.Body.Close()
-	if err != nil || resp.StatusCode != http.StatusCreated || client.ClientID == "" {
-		t.Fatalf("register: %d %v %+v", resp.StatusCode, err, client)
-	}
-
-	// Browser flow: /authorize → /login/dev → dev form → /auth/callback → consent.
-	oc := &oauth2.Config{ClientID: client.ClientID, RedirectURL: redirect, Scopes: []string{"zscaler.read"},
-		Endpoint: oauth2.Endpoint{AuthURL: meta.AuthorizationEndpoint, TokenURL: meta.TokenEndpoint, AuthStyle: oauth2.AuthStyleInParams}}
-	verifier := oauth2.GenerateVerifier()
-	b := newBrowser(t)
-	atClient := func(u *url.URL) bool { return strings.HasPrefix(u.String(), redirect) }
-	resp, body, at := b.follow(oc.AuthCodeURL("st-1", oauth2.S256ChallengeOption(verifier)), atClient)
-	if resp.StatusCode != http.StatusOK || !strings.Contains(at.Path, "/auth/dev/") {
-		t.Fatalf("expected the dev form, got %d at %s: %.400s", resp.StatusCode, at, body)
-	}
-	form := hiddenInputs(body)
-	form.Set("username", "alice")
-	form.Set("action", "signin")
-	resp, body = b.post(at.String(), form)
-	if resp.StatusCode != http.StatusSeeOther {
-		t.Fatalf("dev form POST: %d %.400s", resp.StatusCode, body)
-	}
-	next, _ := at.Parse(resp.Header.Get("Location"))
-	resp, body, at = b.follow(next.String(), atClient)
-	if resp.StatusCode != http.StatusOK || at.Path != "/consent" {
-		t.Fatalf("expected the consent page, got %d at %s: %.400s", resp.StatusCode, at, body)
-	}
-	form = hiddenInputs(body)
-	if form.Get("csrf_token") == "" {
-		t.Fatalf("consent page without csrf_token: %.400s", body)
-	}
-	form.Set("decision", "approve")
-	resp, body = b.post(at.String(), form)
-	loc, _ := url.Parse(resp.Header.Get("Location"))
-	if resp.StatusCode != http.StatusSeeOther || !atClient(loc) {
-		t.Fatalf("consent POST: %d to %s: %.400s", resp.StatusCode, loc, body)
-	}
-	q := loc.Query()
-	if q.Get("state") != "st-1" || q.Get("iss") != meta.Issuer || q.Get("code") == "" {
-		t.Fatalf("authorization response %s", loc)
-	}
-
+	oc, tok, clientID := oidcLogin(t, srv.URL, "alice")
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	tok, err := oc.Exchange(ctx, q.Get("code"), oauth2.VerifierOption(verifier))
-	if err != nil {
-		t.Fatalf("token exchange: %v", err)
-	}
-	if tok.RefreshToken == "" {
-		t.Fatal("no refresh token")
-	}
 
 	// A real MCP client with the access token.
 	c, err := connect(t, srv.URL, "streamable-http", map[string]string{"Authorization": "Bearer " + tok.AccessToken})
@@ -213,7 +137,7 @@ func TestOIDCProxyEndToEnd(t *testing.T) {
 	w := whoami(t, c)
 	mustEqual(t, "mode", w.Mode, "oidcproxy")
 	mustEqual(t, "subject", w.Subject, "dev|alice")
-	mustEqual(t, "client id", w.ClientID, client.ClientID)
+	mustEqual(t, "client id", w.ClientID, clientID)
 	mustEqual(t, "idp", w.IdP, "dev")
 	if len(w.Scopes) != 1 || w.Scopes[0] != "zscaler.read" {
 		t.Errorf("scopes = %v, want [zscaler.read]", w.Scopes)
@@ -333,4 +257,126 @@ func TestOIDCProxyShortcut(t *testing.T) {
 	mustEqual(t, "client id", e.ClientID, "cid")
 	mustEqual(t, "client secret", e.ClientSecret, "sec")
 	mustEqual(t, "scopes", strings.Join(e.Scopes, " "), "openid email groups")
+}
+
+// oidcLogin runs discovery, dynamic registration, the dev IdP login as
+// username, consent and the code exchange against the server at base, and
+// returns the client's OAuth config, its tokens and its client id.
+func oidcLogin(t *testing.T, base, username string) (*oauth2.Config, *oauth2.Token, string) {
+	t.Helper()
+	// Discovery: the PRM names our AS, byte for byte its metadata issuer.
+	var prm struct {
+		Resource             string   `json:"resource"`
+		AuthorizationServers []string `json:"authorization_servers"`
+	}
+	getJSON(t, base+"/.well-known/oauth-protected-resource/mcp", &prm)
+	if len(prm.AuthorizationServers) != 1 {
+		t.Fatalf("authorization_servers = %v", prm.AuthorizationServers)
+	}
+	var meta struct {
+		Issuer                string `json:"issuer"`
+		AuthorizationEndpoint string `json:"authorization_endpoint"`
+		TokenEndpoint         string `json:"token_endpoint"`
+		RegistrationEndpoint  string `json:"registration_endpoint"`
+	}
+	getJSON(t, prm.AuthorizationServers[0]+"/.well-known/oauth-authorization-server", &meta)
+	mustEqual(t, "issuer", meta.Issuer, prm.AuthorizationServers[0])
+
+	// Dynamic client registration: a public client with a loopback redirect.
+	const redirect = "http://127.0.0.1:9/callback"
+	reg, _ := json.Marshal(map[string]any{"client_name": "test", "redirect_uris": []string{redirect},
+		"token_endpoint_auth_method": "none", "grant_types": []string{"authorization_code", "refresh_token"}})
+	resp, err := http.Post(meta.RegistrationEndpoint, "application/json", bytes.NewReader(reg))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var client struct {
+		ClientID string `json:"client_id"`
+	}
+	err = json.NewDecoder(resp.Body).Decode(&client)
+	resp.Body.Close()
+	if err != nil || resp.StatusCode != http.StatusCreated || client.ClientID == "" {
+		t.Fatalf("register: %d %v %+v", resp.StatusCode, err, client)
+	}
+
+	// Browser flow: /authorize → /login/dev → dev form → /auth/callback → consent.
+	oc := &oauth2.Config{ClientID: client.ClientID, RedirectURL: redirect, Scopes: []string{"zscaler.read"},
+		Endpoint: oauth2.Endpoint{AuthURL: meta.AuthorizationEndpoint, TokenURL: meta.TokenEndpoint, AuthStyle: oauth2.AuthStyleInParams}}
+	verifier := oauth2.GenerateVerifier()
+	b := newBrowser(t)
+	atClient := func(u *url.URL) bool { return strings.HasPrefix(u.String(), redirect) }
+	resp, body, at := b.follow(oc.AuthCodeURL("st-1", oauth2.S256ChallengeOption(verifier)), atClient)
+	if resp.StatusCode != http.StatusOK || !strings.Contains(at.Path, "/auth/dev/") {
+		t.Fatalf("expected the dev form, got %d at %s: %.400s", resp.StatusCode, at, body)
+	}
+	form := hiddenInputs(body)
+	form.Set("username", username)
+	form.Set("action", "signin")
+	resp, body = b.post(at.String(), form)
+	if resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("dev form POST: %d %.400s", resp.StatusCode, body)
+	}
+	next, _ := at.Parse(resp.Header.Get("Location"))
+	resp, body, at = b.follow(next.String(), atClient)
+	if resp.StatusCode != http.StatusOK || at.Path != "/consent" {
+		t.Fatalf("expected the consent page, got %d at %s: %.400s", resp.StatusCode, at, body)
+	}
+	form = hiddenInputs(body)
+	if form.Get("csrf_token") == "" {
+		t.Fatalf("consent page without csrf_token: %.400s", body)
+	}
+	form.Set("decision", "approve")
+	resp, body = b.post(at.String(), form)
+	loc, _ := url.Parse(resp.Header.Get("Location"))
+	if resp.StatusCode != http.StatusSeeOther || !atClient(loc) {
+		t.Fatalf("consent POST: %d to %s: %.400s", resp.StatusCode, loc, body)
+	}
+	q := loc.Query()
+	if q.Get("state") != "st-1" || q.Get("iss") != meta.Issuer || q.Get("code") == "" {
+		t.Fatalf("authorization response %s", loc)
+	}
+
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	tok, err := oc.Exchange(ctx, q.Get("code"), oauth2.VerifierOption(verifier))
+	if err != nil {
+		t.Fatalf("token exchange: %v", err)
+	}
+	if tok.RefreshToken == "" {
+		t.Fatal("no refresh token")
+	}
+
+	return oc, tok, client.ClientID
+}
+
+// TestOIDCProxyRestart: signing keys, clients and grants live in the data
+// dir, so an access token and a refresh token survive a restart on the same
+// public URL.
+func TestOIDCProxyRestart(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	port := strconv.Itoa(ln.Addr().(*net.TCPAddr).Port)
+	ln.Close()
+	dataDir, cfgFile := t.TempDir(), devIdPConfig(t)
+	env := map[string]string{"ZSCALER_MCP_DATA_DIR": dataDir}
+	args := []string{"--transport", "streamable-http", "--config", cfgFile, "--port", port}
+	srv := start(t, env, args...)
+	oc, tok, _ := oidcLogin(t, srv.URL, "bob")
+	if code := srv.Stop(t); code != 0 {
+		t.Fatalf("exit code %d:\n%s", code, srv.Stderr)
+	}
+
+	srv = start(t, env, args...)
+	c, err := connect(t, srv.URL, "streamable-http", map[string]string{"Authorization": "Bearer " + tok.AccessToken})
+	if err != nil {
+		t.Fatalf("initialize with a token from before the restart: %v\n%s", err, srv.Stderr)
+	}
+	mustEqual(t, "subject", whoami(t, c).Subject, "dev|bob")
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if _, err := oc.TokenSource(ctx, &oauth2.Token{RefreshToken: tok.RefreshToken}).Token(); err != nil {
+		t.Fatalf("refresh after the restart: %v", err)
+	}
 }
