@@ -284,6 +284,7 @@ type whoamiResult struct {
 	Issuer   string   `json:"issuer"`
 	Scopes   []string `json:"scopes"`
 	Expires  string   `json:"expires_at"`
+	IdP      string   `json:"idp"`
 }
 
 // session runs initialize → tools/list → tools/call whoami through p.

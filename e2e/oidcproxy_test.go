@@ -1,0 +1,298 @@
+//go:build e2e
+
+package e2e
+
+import (
+	"bytes"
+	"fmt"
+	"net"
+	"net/http"
+	"net/http/cookiejar"
+	"net/url"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+)
+
+// browserTimeout bounds how long mcp-remote may take to ask for a browser
+// (discovery and dynamic client registration happen first).
+const browserTimeout = 30 * time.Second
+
+// devIdPConfig writes a zscaler-mcp config with one dev IdP (loopback
+// only: it signs in anyone under any user name).
+func devIdPConfig(t *testing.T) string {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "zscaler-mcp.yaml")
+	if err := os.WriteFile(path, []byte("idps:\n  - id: dev\n    type: dev\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+// freePort returns a loopback TCP port that was free a moment ago.
+func freePort(t *testing.T) int {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	return ln.Addr().(*net.TCPAddr).Port
+}
+
+// waitBrowser waits for mcp-remote to hand the fake browser a URL.
+func waitBrowser(t *testing.T, p *proxy, srv *server) *url.URL {
+	t.Helper()
+	deadline := time.Now().Add(browserTimeout)
+	for {
+		if got := p.browserOpened(); got != "" {
+			u, err := url.Parse(strings.Fields(got)[0])
+			if err != nil {
+				t.Fatalf("the fake browser got %q: %v", got, err)
+			}
+			return u
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("mcp-remote did not open a browser within %s\n--- mcp-remote stderr:\n%s\n--- zscaler-mcp stderr:\n%s", browserTimeout, p.Stderr, srv.Stderr)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// userAgent plays the user's browser: an http.Client with a cookie jar
+// that stops at each redirect.
+type userAgent struct {
+	t *testing.T
+	c *http.Client
+}
+
+func newUserAgent(t *testing.T) *userAgent {
+	jar, _ := cookiejar.New(nil)
+	return &userAgent{t: t, c: &http.Client{Jar: jar, Timeout: 10 * time.Second,
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}}
+}
+
+func (b *userAgent) do(req *http.Request) (*http.Response, string) {
+	b.t.Helper()
+	resp, err := b.c.Do(req)
+	if err != nil {
+		b.t.Fatalf("%s %s: %v", req.Method, req.URL, err)
+	}
+	defer resp.Body.Close()
+	var buf bytes.Buffer
+	_, _ = buf.ReadFrom(resp.Body)
+	return resp, buf.String()
+}
+
+// follow GETs u and follows redirects while stop(next) is false; it returns
+// the last response, its body and the URL it stopped at.
+func (b *userAgent) follow(u *url.URL, stop func(*url.URL) bool) (*http.Response, string, *url.URL) {
+	b.t.Helper()
+	cur := u
+	for range 10 {
+		req, _ := http.NewRequest(http.MethodGet, cur.String(), nil)
+		resp, body := b.do(req)
+		if resp.StatusCode < 300 || resp.StatusCode >= 400 {
+			return resp, body, cur
+		}
+		next, err := cur.Parse(resp.Header.Get("Location"))
+		if err != nil {
+			b.t.Fatal(err)
+		}
+		if stop(next) {
+			return resp, body, next
+		}
+		cur = next
+	}
+	b.t.Fatal("too many redirects")
+	return nil, "", nil
+}
+
+func (b *userAgent) post(u *url.URL, form url.Values) (*http.Response, string) {
+	b.t.Helper()
+	req, _ := http.NewRequest(http.MethodPost, u.String(), strings.NewReader(form.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	return b.do(req)
+}
+
+var (
+	reHidden     = regexp.MustCompile(`<input[^>]*type="hidden"[^>]*>`)
+	reInputName  = regexp.MustCompile(`name="([^"]*)"`)
+	reInputValue = regexp.MustCompile(`value="([^"]*)"`)
+	reFormAction = regexp.MustCompile(`<form[^>]*action="([^"]*)"`)
+)
+
+// formOf returns the first form's action (resolved against at) and its
+// hidden fields.
+func formOf(t *testing.T, at *url.URL, body string) (*url.URL, url.Values) {
+	t.Helper()
+	action := at
+	if m := reFormAction.FindStringSubmatch(body); m != nil {
+		a, err := at.Parse(htmlUnescape(m[1]))
+		if err != nil {
+			t.Fatalf("form action %q: %v", m[1], err)
+		}
+		action = a
+	}
+	v := url.Values{}
+	for _, in := range reHidden.FindAllString(body, -1) {
+		n, val := reInputName.FindStringSubmatch(in), reInputValue.FindStringSubmatch(in)
+		if n == nil {
+			continue
+		}
+		value := ""
+		if val != nil {
+			value = htmlUnescape(val[1])
+		}
+		v.Set(n[1], value)
+	}
+	return action, v
+}
+
+func htmlUnescape(s string) string {
+	return strings.NewReplacer("&amp;", "&", "&#34;", `"`, "&quot;", `"`, "&#39;", "'", "&lt;", "<", "&gt;", ">").Replace(s)
+}
+
+// signIn plays the user: authorization URL → dev form (POST username) →
+// /auth/callback → consent page (POST approve) → 303 to mcp-remote's
+// loopback callback, which it follows so mcp-remote receives the code.
+// It returns the authorization response URL.
+func signIn(t *testing.T, authURL *url.URL, username string) *url.URL {
+	t.Helper()
+	b := newUserAgent(t)
+	never := func(*url.URL) bool { return false }
+
+	resp, body, at := b.follow(authURL, never)
+	if resp.StatusCode != http.StatusOK || !strings.Contains(at.Path, "/auth/dev/") {
+		t.Fatalf("expected the dev IdP's form, got %d at %s: %.400s", resp.StatusCode, at, body)
+	}
+	action, form := formOf(t, at, body)
+	form.Set("username", username)
+	form.Set("action", "signin")
+	resp, body = b.post(action, form)
+	if resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("dev form POST to %s: %d %.400s", action, resp.StatusCode, body)
+	}
+	next, err := action.Parse(resp.Header.Get("Location"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp, body, at = b.follow(next, never)
+	if resp.StatusCode != http.StatusOK || at.Path != "/consent" {
+		t.Fatalf("expected the consent page, got %d at %s: %.400s", resp.StatusCode, at, body)
+	}
+	action, form = formOf(t, at, body)
+	if form.Get("csrf_token") == "" {
+		t.Fatalf("consent page without csrf_token: %.400s", body)
+	}
+	form.Set("decision", "approve")
+	resp, body = b.post(action, form)
+	if resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("consent POST: %d %.400s", resp.StatusCode, body)
+	}
+	cb, err := action.Parse(resp.Header.Get("Location"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The browser lands on mcp-remote's own callback server.
+	resp, body, _ = b.follow(cb, never)
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("mcp-remote's callback %s answered %d: %.400s", cb, resp.StatusCode, body)
+	}
+	return cb
+}
+
+// TestMCPRemoteOIDCProxy lets the real mcp-remote run the whole OAuth flow
+// against oidcproxy mode with a dev IdP: 401 → RFC 9728 / RFC 8414
+// discovery → dynamic client registration → browser (played here) →
+// code exchange → MCP calls with the access token. A second mcp-remote
+// with the same token store then connects without a browser.
+func TestMCPRemoteOIDCProxy(t *testing.T) {
+	for _, r := range []route{httpOnly, sseOnly} {
+		t.Run(r.Name, func(t *testing.T) {
+			t.Parallel()
+			start := time.Now()
+			srv := startServer(t, "", r.ServerTransport, map[string]string{"ZSCALER_MCP_CONFIG": devIdPConfig(t)})
+			if !strings.Contains(srv.Stderr.String(), "auth_mode=oidcproxy") {
+				t.Fatalf("the server is not in oidcproxy mode:\n%s", srv.Stderr)
+			}
+			cbPort := freePort(t)
+			store := filepath.Join(t.TempDir(), "mcp-auth")
+			// mcp-remote URL [callback-port] flags...
+			args := append([]string{fmt.Sprintf(r.URL, srv.Port), fmt.Sprint(cbPort)}, r.Flags...)
+			args = append(args, "--auth-timeout", "60")
+			const user = "alice"
+
+			p := startProxy(t, args, "MCP_REMOTE_CONFIG_DIR="+store)
+			authURL := waitBrowser(t, p, srv)
+			t.Logf("mcp-remote opened %s", authURL)
+			q := authURL.Query()
+			wantRedirect := fmt.Sprintf("http://localhost:%d/oauth/callback", cbPort)
+			if got := q.Get("redirect_uri"); got != wantRedirect {
+				t.Errorf("redirect_uri = %q, want %q", got, wantRedirect)
+			}
+			if q.Get("code_challenge_method") != "S256" || q.Get("code_challenge") == "" {
+				t.Errorf("authorization request without PKCE S256: %s", authURL)
+			}
+			// RFC 8707: the resource is the URL mcp-remote was given.
+			if got, want := q.Get("resource"), fmt.Sprintf(r.URL, srv.Port); got != want {
+				t.Errorf("resource = %q, want %q", got, want)
+			}
+			clientID := q.Get("client_id")
+			if clientID == "" {
+				t.Fatalf("authorization request without client_id: %s", authURL)
+			}
+			cb := signIn(t, authURL, user)
+			t.Logf("consent redirected to %s://%s%s (code, state, iss, scope)", cb.Scheme, cb.Host, cb.Path)
+			if cb.Query().Get("code") == "" || cb.Query().Get("state") != q.Get("state") {
+				t.Errorf("authorization response %s does not answer state %q", cb, q.Get("state"))
+			}
+
+			check := func(w whoamiResult) {
+				t.Helper()
+				eq := func(what, got, want string) {
+					t.Helper()
+					if got != want {
+						t.Errorf("whoami %s = %q, want %q (full result %+v)", what, got, want, w)
+					}
+				}
+				eq("mode", w.Mode, "oidcproxy")
+				eq("subject", w.Subject, "dev|"+user)
+				eq("idp", w.IdP, "dev")
+				eq("client_id", w.ClientID, clientID)
+				if len(w.Scopes) == 0 {
+					t.Errorf("whoami scopes empty: %+v", w)
+				}
+			}
+			w := session(t, p, srv)
+			check(w)
+			t.Logf("whoami: %+v", w)
+			if want := "between local STDIO and remote " + r.Remote; !strings.Contains(p.Stderr.String(), want) {
+				t.Errorf("mcp-remote did not use %s:\n%s", r.Remote, p.Stderr)
+			}
+			if err := p.Close(); err != nil {
+				t.Errorf("mcp-remote did not exit cleanly when its stdin closed: %v\n%s", err, p.Stderr)
+			}
+			t.Logf("first run (with sign-in) took %s", time.Since(start).Round(time.Millisecond))
+
+			// Same token store: the stored tokens are reused, no browser.
+			p2 := startProxy(t, args, "MCP_REMOTE_CONFIG_DIR="+store)
+			check(session(t, p2, srv))
+			if !strings.Contains(srv.Stderr.String(), `client_name="MCP CLI Proxy"`) {
+				t.Errorf("the server logged no dynamic registration of mcp-remote:\n%s", srv.Stderr)
+			}
+			if n := strings.Count(srv.Stderr.String(), "oauthserver: client registered"); n != 1 {
+				t.Errorf("%d client registrations, want 1 (the second run reuses the first):\n%s", n, srv.Stderr)
+			}
+			if got := p2.browserOpened(); got != "" {
+				t.Errorf("the second mcp-remote opened a browser at %s\n%s", got, p2.Stderr)
+			}
+			if err := p2.Close(); err != nil {
+				t.Errorf("the second mcp-remote did not exit cleanly: %v\n%s", err, p2.Stderr)
+			}
+		})
+	}
+}
