@@ -3,30 +3,43 @@
 package e2e
 
 import (
+	"bufio"
 	"bytes"
+	"context"
+	"encoding/json"
 	"fmt"
 	"net"
 	"net/http"
 	"net/http/cookiejar"
 	"net/url"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/mark3labs/mcp-go/mcp"
 )
 
 // browserTimeout bounds how long mcp-remote may take to ask for a browser
 // (discovery and dynamic client registration happen first).
 const browserTimeout = 30 * time.Second
 
+// accessTokenTTL is the access-token lifetime the oidcproxy tests configure,
+// short enough that a test can wait for it and see mcp-remote refresh.
+const accessTokenTTL = 10 * time.Second
+
 // devIdPConfig writes a zscaler-mcp config with one dev IdP (loopback
-// only: it signs in anyone under any user name).
+// only: it signs in anyone under any user name) and a short access-token
+// lifetime.
 func devIdPConfig(t *testing.T) string {
 	t.Helper()
 	path := filepath.Join(t.TempDir(), "zscaler-mcp.yaml")
-	if err := os.WriteFile(path, []byte("idps:\n  - id: dev\n    type: dev\n"), 0o600); err != nil {
+	yaml := fmt.Sprintf("idps:\n  - id: dev\n    type: dev\noauth:\n  access_token_ttl: %s\n", accessTokenTTL)
+	if err := os.WriteFile(path, []byte(yaml), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	return path
@@ -245,10 +258,14 @@ func TestMCPRemoteOIDCProxy(t *testing.T) {
 			if clientID == "" {
 				t.Fatalf("authorization request without client_id: %s", authURL)
 			}
-			cb := signIn(t, authURL, user)
-			t.Logf("consent redirected to %s://%s%s (code, state, iss, scope)", cb.Scheme, cb.Host, cb.Path)
-			if cb.Query().Get("code") == "" || cb.Query().Get("state") != q.Get("state") {
-				t.Errorf("authorization response %s does not answer state %q", cb, q.Get("state"))
+			if browserMode(t) == "chromium" {
+				signInChromium(t, authURL, user, artifactsDir(t))
+			} else {
+				cb := signIn(t, authURL, user)
+				t.Logf("consent redirected to %s://%s%s (code, state, iss, scope)", cb.Scheme, cb.Host, cb.Path)
+				if cb.Query().Get("code") == "" || cb.Query().Get("state") != q.Get("state") {
+					t.Errorf("authorization response %s does not answer state %q", cb, q.Get("state"))
+				}
 			}
 
 			check := func(w whoamiResult) {
@@ -270,6 +287,44 @@ func TestMCPRemoteOIDCProxy(t *testing.T) {
 			w := session(t, p, srv)
 			check(w)
 			t.Logf("whoami: %+v", w)
+
+			// Let the access token expire; the next call gets a 401 and
+			// mcp-remote must use the refresh grant, not the browser.
+			exp, err := time.Parse(time.RFC3339, w.Expires)
+			if err != nil {
+				t.Fatalf("whoami expires_at %q: %v", w.Expires, err)
+			}
+			if left := time.Until(exp); left > accessTokenTTL+time.Second {
+				t.Fatalf("the access token expires in %s, want at most %s", left, accessTokenTTL)
+			}
+			// mcp-remote 0.15.1 also refreshes ahead of expiry ("Refreshed the
+			// access token before it expired"), which with a 10 s lifetime
+			// happens on nearly every request: count from here.
+			before, firstToken := tokenRequests(t, srv), storedAccessToken(t, store)
+			if before < 1 {
+				t.Errorf("%d successful POST /token before the refresh, want >= 1 (the code exchange)", before)
+			}
+			wait := time.Until(exp) + time.Second
+			t.Logf("waiting %s for the access token to expire", wait.Round(time.Millisecond))
+			time.Sleep(wait)
+			w2 := callWhoami(t, p, srv)
+			check(w2)
+			if w2.Expires == w.Expires {
+				t.Errorf("whoami after expiry still reports the old token (expires_at %s)", w.Expires)
+			}
+			if after := tokenRequests(t, srv); after < 2 || after <= before {
+				t.Errorf("%d successful POST /token after the token expired (%d before), want a refresh: >= 2 and more than before\n%s", after, before, p.Stderr)
+			}
+			if storedAccessToken(t, store) == firstToken {
+				t.Errorf("mcp-remote's token store still holds the first access token after the refresh")
+			}
+			if got := p.browserOpened(); strings.Count(got, "\n") != 0 {
+				t.Errorf("mcp-remote opened the browser again instead of refreshing:\n%s", got)
+			}
+			if !strings.Contains(p.Stderr.String(), "Refreshed the access token") {
+				t.Logf("note: mcp-remote logged no refresh:\n%s", p.Stderr)
+			}
+			t.Logf("after expiry: whoami expires_at %s (was %s), successful POST /token %d (was %d)", w2.Expires, w.Expires, tokenRequests(t, srv), before)
 			if want := "between local STDIO and remote " + r.Remote; !strings.Contains(p.Stderr.String(), want) {
 				t.Errorf("mcp-remote did not use %s:\n%s", r.Remote, p.Stderr)
 			}
@@ -295,4 +350,151 @@ func TestMCPRemoteOIDCProxy(t *testing.T) {
 			}
 		})
 	}
+}
+
+// --- the real browser ---------------------------------------------------
+
+// browserMode is how the tests play the user's browser:
+// ZSCALER_MCP_E2E_BROWSER=chromium runs a real headless Chromium
+// (browser.js, playwright-core), =http an http.Client. The default is
+// chromium under CI (CI set) and http otherwise.
+func browserMode(t *testing.T) string {
+	t.Helper()
+	switch m := os.Getenv("ZSCALER_MCP_E2E_BROWSER"); m {
+	case "chromium", "http":
+		return m
+	case "":
+		if os.Getenv("CI") != "" {
+			return "chromium"
+		}
+		return "http"
+	default:
+		t.Fatalf("ZSCALER_MCP_E2E_BROWSER=%q: want chromium or http", m)
+		return ""
+	}
+}
+
+// artifactsDir is where screenshots are kept: $ZSCALER_MCP_ARTIFACTS, or
+// e2e/artifacts (gitignored), under a directory named after the test.
+func artifactsDir(t *testing.T) string {
+	t.Helper()
+	base := os.Getenv("ZSCALER_MCP_ARTIFACTS")
+	if base == "" {
+		base = "artifacts" // go test runs in e2e/
+	}
+	dir, err := filepath.Abs(filepath.Join(base, strings.NewReplacer("/", "_", " ", "_").Replace(t.Name())))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_ = os.RemoveAll(dir)
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	return dir
+}
+
+// browserRunTimeout bounds node browser.js (it gives up after 60 s itself).
+const browserRunTimeout = 90 * time.Second
+
+// signInChromium runs e2e/browser.js: headless Chromium opens authURL,
+// signs in on the dev form as username, approves consent and lands on
+// mcp-remote's loopback callback page. Screenshots go to shots.
+func signInChromium(t *testing.T, authURL *url.URL, username, shots string) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), browserRunTimeout)
+	defer cancel()
+	start := time.Now()
+	cmd := exec.CommandContext(ctx, nodeBin, "browser.js", authURL.String(), shots, username)
+	cmd.WaitDelay = 5 * time.Second
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	if err := cmd.Run(); err != nil {
+		t.Fatalf("node browser.js: %v\n--- stdout:\n%s\n--- stderr:\n%s", err, &stdout, &stderr)
+	}
+	t.Logf("headless Chromium signed in and approved in %s: %s (screenshots in %s)",
+		time.Since(start).Round(time.Millisecond), strings.TrimSpace(stdout.String()), shots)
+	for _, f := range []string{"1-dev-form.png", "2-consent.png", "3-callback.png"} {
+		if fi, err := os.Stat(filepath.Join(shots, f)); err != nil || fi.Size() == 0 {
+			t.Errorf("screenshot %s missing or empty: %v", f, err)
+		}
+	}
+}
+
+// callWhoami runs tools/call whoami through an initialized mcp-remote.
+func callWhoami(t *testing.T, p *proxy, srv *server) whoamiResult {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), sessionTimeout)
+	defer cancel()
+	res, err := p.Client.CallTool(ctx, mcp.CallToolRequest{Params: mcp.CallToolParams{Name: "whoami"}})
+	if err != nil || res.IsError {
+		t.Fatalf("tools/call whoami: %v %+v\n--- mcp-remote stderr:\n%s\n--- zscaler-mcp stderr:\n%s", err, res, p.Stderr, srv.Stderr)
+	}
+	var text strings.Builder
+	for _, c := range res.Content {
+		if tc, ok := c.(mcp.TextContent); ok {
+			text.WriteString(tc.Text)
+		}
+	}
+	var w whoamiResult
+	if err := json.Unmarshal([]byte(text.String()), &w); err != nil {
+		t.Fatalf("whoami result %q: %v", text.String(), err)
+	}
+	return w
+}
+
+// tokenRequests reads the server's /metrics and returns how many POST
+// /token requests it answered with 200.
+func tokenRequests(t *testing.T, srv *server) int {
+	t.Helper()
+	c := &http.Client{Timeout: 5 * time.Second}
+	resp, err := c.Get(fmt.Sprintf("http://127.0.0.1:%d/metrics", srv.Port))
+	if err != nil {
+		t.Fatalf("GET /metrics: %v", err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("GET /metrics: %s", resp.Status)
+	}
+	n := 0
+	sc := bufio.NewScanner(resp.Body)
+	sc.Buffer(make([]byte, 64*1024), 1024*1024)
+	for sc.Scan() {
+		line := sc.Text()
+		if !strings.HasPrefix(line, "zscaler_mcp_http_requests_total{") ||
+			!strings.Contains(line, `route="/token"`) || !strings.Contains(line, `method="POST"`) || !strings.Contains(line, `status="200"`) {
+			continue
+		}
+		f := strings.Fields(line)
+		v, err := strconv.ParseFloat(f[len(f)-1], 64)
+		if err != nil {
+			t.Fatalf("metrics line %q: %v", line, err)
+		}
+		n += int(v)
+	}
+	return n
+}
+
+// storedAccessToken returns the access token mcp-remote keeps in its token
+// store (MCP_REMOTE_CONFIG_DIR/mcp-remote-VERSION/HASH_tokens.json).
+func storedAccessToken(t *testing.T, store string) string {
+	t.Helper()
+	files, _ := filepath.Glob(filepath.Join(store, "*", "*_tokens.json"))
+	if len(files) != 1 {
+		t.Fatalf("want one token file in %s, found %v", store, files)
+	}
+	raw, err := os.ReadFile(files[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	var tok struct {
+		AccessToken  string `json:"access_token"`
+		RefreshToken string `json:"refresh_token"`
+	}
+	if err := json.Unmarshal(raw, &tok); err != nil {
+		t.Fatalf("%s: %v", files[0], err)
+	}
+	if tok.AccessToken == "" || tok.RefreshToken == "" {
+		t.Fatalf("%s holds no access and refresh token", files[0])
+	}
+	return tok.AccessToken
 }

@@ -22,4 +22,7 @@ if [[ "$got" != "$want" ]]; then
 	echo "setup.sh: installed mcp-remote $got, want $want" >&2
 	exit 1
 fi
-echo "mcp-remote $got installed in $(pwd)/node_modules"
+# playwright-core drives the system's Chromium in browser.js (it downloads
+# no browser of its own; never run `playwright install`).
+pw=$(node -p 'require("./node_modules/playwright-core/package.json").version')
+echo "mcp-remote $got and playwright-core $pw installed in $(pwd)/node_modules"
