@@ -74,22 +74,51 @@ func TestStdio(t *testing.T) {
 func TestStdioStdoutIsJSONRPCOnly(t *testing.T) {
 	cmd := exec.Command(binary, "--log-level", "debug")
 	cmd.Env = []string{"HOME=" + t.TempDir()}
-	cmd.Stdin = strings.NewReader(initBody + "\n" + `{"jsonrpc":"2.0","method":"notifications/initialized"}` + "\n" + `{"jsonrpc":"2.0","id":2,"method":"tools/call","params":{"name":"whoami"}}` + "\n")
-	var stderr strings.Builder
-	cmd.Stderr = &stderr
-	out, err := cmd.Output()
+	stdin, err := cmd.StdinPipe()
 	if err != nil {
-		t.Fatalf("%v\n%s", err, stderr.String())
+		t.Fatal(err)
 	}
-	lines := strings.Split(strings.TrimSpace(string(out)), "\n")
-	if len(lines) != 2 {
-		t.Fatalf("want 2 responses on stdout, got %q", out)
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
 	}
-	for _, l := range lines {
-		var m map[string]any
-		if err := json.Unmarshal([]byte(l), &m); err != nil || m["jsonrpc"] != "2.0" {
-			t.Fatalf("stdout line is not JSON-RPC: %q", l)
+	stderr := &syncBuffer{}
+	cmd.Stderr = stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
+	// Keep stdin open until both answers are read: tool calls run
+	// asynchronously, and closing stdin ends the session.
+	_, _ = io.WriteString(stdin, initBody+"\n"+`{"jsonrpc":"2.0","method":"notifications/initialized"}`+"\n"+`{"jsonrpc":"2.0","id":2,"method":"tools/call","params":{"name":"whoami"}}`+"\n")
+	lines := make(chan string)
+	go func() {
+		sc := bufio.NewScanner(stdout)
+		for sc.Scan() {
+			lines <- sc.Text()
 		}
+		close(lines)
+	}()
+	for i := range 2 {
+		select {
+		case l, ok := <-lines:
+			if !ok {
+				t.Fatalf("stdout closed after %d responses\n%s", i, stderr)
+			}
+			var m map[string]any
+			if err := json.Unmarshal([]byte(l), &m); err != nil || m["jsonrpc"] != "2.0" {
+				t.Fatalf("stdout line is not JSON-RPC: %q", l)
+			}
+		case <-time.After(10 * time.Second):
+			t.Fatalf("no response %d on stdout\n%s", i+1, stderr)
+		}
+	}
+	_ = stdin.Close()
+	if err := cmd.Wait(); err != nil {
+		t.Fatalf("exit: %v\n%s", err, stderr)
+	}
+	for l := range lines {
+		t.Fatalf("unexpected stdout after the session: %q", l)
 	}
 	if !strings.Contains(stderr.String(), "zscaler-mcp started") {
 		t.Errorf("no summary on stderr: %q", stderr.String())
