@@ -78,6 +78,7 @@ type Server struct {
 	streamable *server.StreamableHTTPServer
 	registry   *Registry
 	logger     *slog.Logger
+	streams    streams
 }
 
 // NewMCPServer builds the mcp-go server with reg's tools behind the
@@ -208,6 +209,7 @@ func New(cfg Config) (*Server, error) {
 			auth.Middleware(cfg.Auth),
 			requireScopes(cfg.Registry, cfg.Auth.Challenge),
 			s.Sessions.Guard,
+			s.streams.track,
 		)
 		r.Handle("/mcp", s.streamable)
 		r.Handle("/sse", sseEndpointFor(cfg.Identity, s.sse.SSEHandler()))
@@ -227,6 +229,18 @@ func New(cfg Config) (*Server, error) {
 func (s *Server) CloseStreams(ctx context.Context) {
 	s.sse.CloseSessions()
 	s.streamable.CloseSessions(ctx)
+}
+
+// CloseStreamsOf ends the open MCP streams (SSE, streamable-HTTP GET) of a
+// revoked grant, client or subject (kind RevokeGrant, RevokeClient or
+// RevokeSubject) and reports how many it ended. Revoked tokens are refused
+// by the validators; this ends what they had already opened.
+func (s *Server) CloseStreamsOf(kind, value string) int {
+	n := s.streams.close(kind, value)
+	if n > 0 {
+		s.logger.Info("closed MCP streams of a revoked credential", "kind", kind, "streams", n)
+	}
+	return n
 }
 
 // ToolCount is the number of registered tools.

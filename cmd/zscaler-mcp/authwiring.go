@@ -23,6 +23,9 @@ type authSetup struct {
 	Mount func(r chi.Router)
 	// Close releases what the mode holds (oidcproxy: its store and loops).
 	Close func() error
+	// Started, if set, is told the resource server once it exists
+	// (oidcproxy: revocations close the streams of what they revoke).
+	Started func(srv *resource.Server)
 }
 
 // buildAuth constructs the validators of cfg.Mode, the metrics they report
@@ -78,6 +81,9 @@ func buildAuth(ctx context.Context, cfg *config, logger *slog.Logger, stderr io.
 		}
 		s.Close, s.PRM, s.Mount = p.Close, p.PRM, p.Mount
 		s.Options.Validators = append(s.Options.Validators, p.Validator)
+		s.Started = func(srv *resource.Server) {
+			p.Validator.OnRevoke(func(kind, value string) { srv.CloseStreamsOf(kind, value) })
+		}
 		s.Metrics.RegisterCache("oidcproxy_tokens", func() (uint64, uint64) {
 			st := p.Validator.Stats()
 			return st.CacheHits, st.CacheMisses

@@ -59,6 +59,9 @@ func serve(ctx context.Context, cfg *config, logger *slog.Logger, stdin io.Reade
 	if err != nil {
 		return err
 	}
+	if as.Started != nil {
+		as.Started(srv)
+	}
 	return serveHTTP(ctx, cfg, logger, ln, srv, as.Options)
 }
 
