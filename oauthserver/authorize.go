@@ -126,34 +126,36 @@ func (s *Server) handleAuthorize(w http.ResponseWriter, r *http.Request) {
 // state and iss. A pending request can be resumed (or denied) once; an
 // unknown or expired id gets an error page, never a redirect.
 func (s *Server) Resume(w http.ResponseWriter, r *http.Request, pendingID string, subject *Subject) {
-	form, ok := s.pending.take(pendingID)
+	r2, st, ok := s.takePending(w, r, pendingID)
 	if !ok {
-		writeErrorPage(w, r, fosite.ErrInvalidRequest.WithHint("The authorization request expired or was already completed; start again from the application."))
 		return
 	}
 	if subject == nil || subject.ID == "" {
 		writeErrorPage(w, r, fosite.ErrServerError.WithHint("No subject."))
 		return
 	}
+	s.complete(w, r2, st, subject)
+}
+
+// takePending consumes the pending authorization request pendingID and
+// re-validates it from scratch, answering with an error page (and false)
+// when it is gone or no longer valid.
+func (s *Server) takePending(w http.ResponseWriter, r *http.Request, pendingID string) (*http.Request, *authzState, bool) {
+	form, ok := s.pending.take(pendingID)
+	if !ok {
+		writeErrorPage(w, r, fosite.ErrInvalidRequest.WithHint("The authorization request expired or was already completed; start again from the application."))
+		return nil, nil, false
+	}
 	r2 := resumeRequest(r, form)
 	st, ok := s.prepareAuthorize(w, r2, form)
-	if !ok {
-		return
-	}
-	s.complete(w, r2, st, subject)
+	return r2, st, ok
 }
 
 // Deny ends the pending authorization request pendingID with
 // error=access_denied (or the given error, if it is an
 // *fosite.RFC6749Error) at the client's redirect URI.
 func (s *Server) Deny(w http.ResponseWriter, r *http.Request, pendingID string, reason error) {
-	form, ok := s.pending.take(pendingID)
-	if !ok {
-		writeErrorPage(w, r, fosite.ErrInvalidRequest.WithHint("The authorization request expired or was already completed; start again from the application."))
-		return
-	}
-	r2 := resumeRequest(r, form)
-	st, ok := s.prepareAuthorize(w, r2, form)
+	r2, st, ok := s.takePending(w, r, pendingID)
 	if !ok {
 		return
 	}
