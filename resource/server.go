@@ -51,6 +51,9 @@ type Config struct {
 	Registry *Registry
 	// Visible filters tools per caller (nil: all visible).
 	Visible VisibleFunc
+	// HiddenReason, with Visible, explains to a caller why a tool it tried
+	// to call is hidden from it (nil: a generic explanation).
+	HiddenReason func(id *auth.Identity, t Tool) string
 	// Mount adds more routes (the authorization server) to the router.
 	Mount func(r chi.Router)
 	// Ready reports readiness for /readyz (nil: always ready).
@@ -82,14 +85,16 @@ type Server struct {
 }
 
 // NewMCPServer builds the mcp-go server with reg's tools behind the
-// per-caller filter.
-func NewMCPServer(name, version string, reg *Registry, visible VisibleFunc) *server.MCPServer {
-	s := server.NewMCPServer(name, version,
+// per-caller filter; opts are added after the defaults.
+func NewMCPServer(name, version string, reg *Registry, visible VisibleFunc, opts ...server.ServerOption) *server.MCPServer {
+	s := server.NewMCPServer(name, version, append([]server.ServerOption{
 		server.WithToolCapabilities(false),
 		server.WithRecovery(),
 		server.WithToolFilter(reg.filter(visible)),
+		// Delete tools ask the human to confirm when the client can.
+		server.WithElicitation(),
 		server.WithInstructions("Tools for Zscaler services. Call whoami to see how you are authenticated."),
-	)
+	}, opts...)...)
 	for _, t := range reg.Tools() {
 		s.AddTool(t.Def, t.Handler)
 	}
@@ -130,7 +135,7 @@ func New(cfg Config) (*Server, error) {
 		cfg.SessionIdle = 24 * time.Hour
 	}
 	s := &Server{
-		MCP:      NewMCPServer(cfg.Name, cfg.Version, cfg.Registry, cfg.Visible),
+		MCP:      NewMCPServer(cfg.Name, cfg.Version, cfg.Registry, cfg.Visible, refuseHidden(cfg.Registry, cfg.Visible, cfg.HiddenReason)...),
 		Sessions: NewSessions(100_000, cfg.SessionIdle),
 		Metrics:  cfg.Metrics,
 		registry: cfg.Registry,
