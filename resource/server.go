@@ -251,6 +251,9 @@ func (s *Server) CloseStreamsOf(kind, value string) int {
 // ToolCount is the number of registered tools.
 func (s *Server) ToolCount() int { return len(s.registry.Tools()) }
 
+// WriteToolCount is the number of registered write (and delete) tools.
+func (s *Server) WriteToolCount() int { return s.registry.WriteCount() }
+
 // Serve serves hs (whose Handler is s.Handler) on ln until ctx ends, then
 // shuts down gracefully: no new connections, open streams closed, and
 // in-flight requests given grace to finish before connections are cut.

@@ -16,6 +16,7 @@ import (
 	"github.com/zscalermcp/zscaler-mcp/idp"
 	"github.com/zscalermcp/zscaler-mcp/resource/auth"
 	"github.com/zscalermcp/zscaler-mcp/resource/hardening"
+	"github.com/zscalermcp/zscaler-mcp/zscaler/tools"
 )
 
 // config is the typed, validated configuration.
@@ -62,6 +63,9 @@ type config struct {
 	AllowHTTP        bool
 	MaxBody          int64
 	ShutdownTimeout  time.Duration
+
+	// Tools selects and gates the Zscaler tools.
+	Tools toolsConfig
 }
 
 type oidcConfig struct {
@@ -80,7 +84,18 @@ var modeAliases = map[string]string{
 // DESIGN.md §3 (auto-detection and refusals). Errors name the setting the
 // way the user set it.
 func buildConfig(v values, getenv func(string) string) (*config, error) {
+	return buildConfigWith(v, getenv, tools.All())
+}
+
+// buildConfigWith is buildConfig with the tool catalogue given (tests use
+// their own).
+func buildConfigWith(v values, getenv func(string) string, catalogue []tools.Spec) (*config, error) {
+	tc, err := parseTools(v, catalogue)
+	if err != nil {
+		return nil, err
+	}
 	c := &config{
+		Tools:         tc,
 		Transport:     strings.ToLower(strings.TrimSpace(v.get("transport"))),
 		Host:          strings.TrimSpace(v.get("host")),
 		APIKeys:       auth.ParseAPIKeys(v.get("auth-api-key")),

@@ -14,6 +14,8 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+
+	"github.com/zscalermcp/zscaler-mcp/zscaler/tools"
 )
 
 // version is set at build time with -ldflags "-X main.version=...".
@@ -42,6 +44,17 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 	}
 	if b, _ := v.bool("generate-auth-token"); b {
 		fmt.Fprintln(stdout, generateKey())
+		return 0
+	}
+	if b, _ := v.bool("list-tools"); b {
+		tc, err := parseTools(v, tools.All())
+		if err == nil {
+			err = listTools(stdout, tc)
+		}
+		if err != nil {
+			fmt.Fprintln(stderr, "zscaler-mcp:", err)
+			return 2
+		}
 		return 0
 	}
 	cfg, err := buildConfig(v, getenv)

@@ -41,6 +41,10 @@ func serve(ctx context.Context, cfg *config, logger *slog.Logger, stdin io.Reade
 			logger.Warn("auth shutdown", "err", cerr)
 		}
 	}()
+	ts, err := buildTools(ctx, cfg.Tools, logger)
+	if err != nil {
+		return err
+	}
 	srv, err := resource.New(resource.Config{
 		Name: "zscaler-mcp", Version: version,
 		Identity:          resource.Identity{PublicURL: cfg.PublicURL, LoopbackBind: cfg.LoopbackBind},
@@ -55,6 +59,9 @@ func serve(ctx context.Context, cfg *config, logger *slog.Logger, stdin io.Reade
 		MaxBodyBytes:      cfg.MaxBody,
 		Logger:            logger,
 		Metrics:           as.Metrics,
+		Registry:          ts.Registry,
+		Visible:           ts.Visible,
+		HiddenReason:      ts.HiddenReason,
 	})
 	if err != nil {
 		return err
@@ -66,15 +73,16 @@ func serve(ctx context.Context, cfg *config, logger *slog.Logger, stdin io.Reade
 }
 
 func serveStdio(ctx context.Context, cfg *config, logger *slog.Logger, stdin io.Reader, stdout io.Writer) error {
-	reg := resource.NewRegistry()
-	if err := reg.Add(resource.WhoamiTool()); err != nil {
+	ts, err := buildTools(ctx, cfg.Tools, logger)
+	if err != nil {
 		return err
 	}
+	reg := ts.Registry
 	s := server.NewStdioServer(resource.NewMCPServer("zscaler-mcp", version, reg, nil))
 	s.SetErrorLogger(slog.NewLogLogger(logger.Handler(), slog.LevelError))
 	s.SetContextFunc(resource.StdioContext)
-	logger.Info("zscaler-mcp started", "version", version, "transport", "stdio", "tools", len(reg.Tools()))
-	err := s.Listen(ctx, stdin, stdout)
+	logger.Info("zscaler-mcp started", "version", version, "transport", "stdio", "tools", len(reg.Tools()), "write_tools", reg.WriteCount())
+	err = s.Listen(ctx, stdin, stdout)
 	if err == nil || errors.Is(err, context.Canceled) || errors.Is(err, io.EOF) {
 		return nil
 	}
@@ -120,7 +128,7 @@ func serveHTTP(ctx context.Context, cfg *config, logger *slog.Logger, ln net.Lis
 	if cfg.Mode == auth.ModeOIDCProxy {
 		attrs = append(attrs, "idps", strings.Join(cfg.idpIDs(), ","))
 	}
-	attrs = append(attrs, "mtls", cfg.TLSCA != "", "tools", srv.ToolCount())
+	attrs = append(attrs, "mtls", cfg.TLSCA != "", "tools", srv.ToolCount(), "write_tools", srv.WriteToolCount())
 	logger.Info("zscaler-mcp started", attrs...)
 
 	if err := srv.Serve(ctx, hs, ln, cfg.ShutdownTimeout); err != nil {

@@ -57,6 +57,22 @@ var settings = []setting{
 	{flag: "zscaler-token-url", env: []string{"ZSCALER_TOKEN_URL"}, yaml: "zscaler.token_url", help: "Zscaler IdP token endpoint override"},
 	{flag: "zscaler-vanity-domain", env: []string{"ZSCALER_VANITY_DOMAIN"}, yaml: "zscaler.vanity_domain", help: "Zscaler vanity domain"},
 	{flag: "zscaler-cloud", env: []string{"ZSCALER_CLOUD"}, yaml: "zscaler.cloud", help: "Zscaler cloud (empty for production)"},
+	{env: []string{"ZSCALER_CLIENT_ID"}, yaml: "zscaler.client_id", help: "OneAPI client id of the server's own credential (the Zscaler tools need it)"},
+	{env: []string{"ZSCALER_CLIENT_SECRET"}, yaml: "zscaler.client_secret", help: "OneAPI client secret", secret: true},
+	{env: []string{"ZSCALER_PRIVATE_KEY"}, yaml: "zscaler.private_key", help: "OneAPI private key (PEM) for private-key JWT instead of a secret", secret: true},
+	{env: []string{"ZSCALER_CUSTOMER_ID"}, yaml: "zscaler.customer_id", help: "ZPA customer id"},
+	{env: []string{"ZSCALER_API_BASE_URL"}, yaml: "zscaler.api_base_url", help: "OneAPI base URL (default https://api.zsapi.net)"},
+
+	{flag: "services", env: []string{"ZSCALER_MCP_SERVICES"}, yaml: "tools.services", help: "only the tools of these services, comma-separated (zia, zpa, zdx, zcc, zidentity)"},
+	{flag: "disabled-services", env: []string{"ZSCALER_MCP_DISABLED_SERVICES"}, yaml: "tools.disabled_services", help: "drop the tools of these services"},
+	{flag: "toolsets", env: []string{"ZSCALER_MCP_TOOLSETS"}, yaml: "tools.toolsets", help: "only the tools of these toolsets (see --list-tools)"},
+	{flag: "disabled-toolsets", env: []string{"ZSCALER_MCP_DISABLED_TOOLSETS"}, yaml: "tools.disabled_toolsets", help: "drop the tools of these toolsets"},
+	{flag: "disabled-tools", env: []string{"ZSCALER_MCP_DISABLED_TOOLS"}, yaml: "tools.disabled_tools", help: "drop these tools (names or globs, comma-separated)"},
+	{flag: "enable-write-tools", env: []string{"ZSCALER_MCP_ENABLE_WRITE_TOOLS", "ZSCALER_MCP_WRITE_ENABLED"}, yaml: "tools.enable_write_tools", def: "false", bool: true, help: "allow write tools (also needs --write-tools)"},
+	{flag: "write-tools", env: []string{"ZSCALER_MCP_WRITE_TOOLS"}, yaml: "tools.write_tools", help: "write tools to register: name globs, comma-separated (also needs --enable-write-tools)"},
+	{flag: "no-entitlement-filter", env: []string{"ZSCALER_MCP_NO_ENTITLEMENT_FILTER", "ZSCALER_MCP_DISABLE_ENTITLEMENT_FILTER"}, yaml: "tools.no_entitlement_filter", def: "false", bool: true, help: "do not hide tools by the service-info entitlements (server credential and per caller)"},
+	{flag: "confirmation-ttl", env: []string{"ZSCALER_MCP_CONFIRMATION_TTL"}, yaml: "tools.confirmation_ttl", def: "5m", help: "how long a delete confirmation (token or question to the user) stays valid"},
+	{flag: "list-tools", bool: true, def: "false", help: "print the tools the selection flags pick (name, service, access, description) and exit"},
 
 	{flag: "allowed-hosts", env: []string{"ZSCALER_MCP_ALLOWED_HOSTS"}, yaml: "security.allowed_hosts", help: "Host allowlist, comma-separated (421 otherwise; * disables)"},
 	{flag: "allowed-origins", env: []string{"ZSCALER_MCP_ALLOWED_ORIGINS"}, yaml: "security.allowed_origins", help: "browser Origin allowlist for the MCP routes (403 otherwise)"},
@@ -246,8 +262,8 @@ func loadConfigFile(path string, getenv func(string) string) (map[string]any, er
 }
 
 // knownSections are top-level config keys read by other parts of the
-// server (the authorization server and IdPs, tools).
-var knownSections = map[string]bool{"oauth": true, "idps": true, "tools": true}
+// server (the authorization server and IdPs); tools: is checked key by key.
+var knownSections = map[string]bool{"oauth": true, "idps": true}
 
 // checkFileKeys rejects unknown keys, naming them, so a typo is not
 // silently ignored.

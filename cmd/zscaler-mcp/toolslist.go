@@ -1,0 +1,63 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"strings"
+	"text/tabwriter"
+
+	"github.com/zscalermcp/zscaler-mcp/resource"
+)
+
+// listTools prints the tools the selection flags pick (write tools
+// included, whether or not the write gate would register them) as a table
+// of name, service, access (read, write, delete) and description, then a
+// summary. It needs no credentials and contacts nothing.
+func listTools(w io.Writer, tc toolsConfig) error {
+	all := tc.Selection
+	all.EnableWrite, all.WritePatterns = true, []string{"*"}
+	listed, _ := all.Apply(tc.Catalogue)
+	on, _ := tc.Selection.Apply(tc.Catalogue)
+	enabled := map[string]bool{}
+	for _, s := range on {
+		enabled[s.Name] = true
+	}
+
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "NAME\tSERVICE\tACCESS\tDESCRIPTION")
+	who := resource.WhoamiTool().Def
+	fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", who.Name, "-", "read", summary(who.Description))
+	reads, writes, writesOn := 1, 0, 0
+	for _, s := range listed {
+		access := s.Kind.String()
+		if s.Write() {
+			writes++
+			if enabled[s.Name] {
+				writesOn++
+			} else {
+				access += " (off)"
+			}
+		} else {
+			reads++
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", s.Name, s.Service, access, summary(s.Description))
+	}
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	_, err := fmt.Fprintf(w, "\n%d tools: %d read, %d write/delete (%d write tools on with these settings; write tools need both --enable-write-tools and --write-tools)\n",
+		reads+writes, reads, writes, writesOn)
+	return err
+}
+
+// summary is the first sentence of a description, on one line.
+func summary(d string) string {
+	d = strings.Join(strings.Fields(d), " ")
+	if i := strings.Index(d, ". "); i > 0 {
+		d = d[:i+1]
+	}
+	if r := []rune(d); len(r) > 100 {
+		d = string(r[:97]) + "..."
+	}
+	return d
+}
