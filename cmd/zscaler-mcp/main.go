@@ -30,6 +30,11 @@ func main() {
 // run is main without process globals, so tests can drive it. It returns
 // the exit code. In stdio mode nothing but JSON-RPC goes to stdout.
 func run(ctx context.Context, args []string, getenv func(string) string, stdin io.Reader, stdout, stderr io.Writer) int {
+	return runWith(ctx, args, getenv, stdin, stdout, stderr, tools.All())
+}
+
+// runWith is run with the tool catalogue given (tests use their own).
+func runWith(ctx context.Context, args []string, getenv func(string) string, stdin io.Reader, stdout, stderr io.Writer, catalogue []tools.Spec) int {
 	v, err := parseSettings(args, getenv, stderr)
 	if errors.Is(err, flag.ErrHelp) {
 		return 0
@@ -47,7 +52,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		return 0
 	}
 	if b, _ := v.bool("list-tools"); b {
-		tc, err := parseTools(v, tools.All())
+		tc, err := parseTools(v, catalogue)
 		if err == nil {
 			err = listTools(stdout, tc)
 		}
@@ -57,7 +62,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		}
 		return 0
 	}
-	cfg, err := buildConfig(v, getenv)
+	cfg, err := buildConfigWith(v, getenv, catalogue)
 	if err != nil {
 		fmt.Fprintln(stderr, "zscaler-mcp:", err)
 		return 2
