@@ -7,10 +7,12 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/mark3labs/mcp-go/mcp"
 
@@ -192,4 +194,45 @@ func BenchmarkEntitlementFilter(b *testing.B) {
 			}
 		})
 	}
+}
+
+// BenchmarkEntitlementFilterPaired runs the same tools/call against two
+// servers, filter off and on, alternating call by call on one goroutine,
+// so load from elsewhere on the machine hits both alike. It reports each
+// side's median wall time per call (medians shrug off the scheduling
+// outliers of a shared machine) and the filter's overhead on the median,
+// in percent. One op is one pair of calls.
+func BenchmarkEntitlementFilterPaired(b *testing.B) {
+	ctx := context.Background()
+	var sessions [2]*session
+	for i, filter := range []bool{false, true} {
+		s, _, err := newEntitlementRig(b, filter).c.initialize(ctx, nil)
+		if err != nil {
+			b.Fatal(err)
+		}
+		sessions[i] = s
+	}
+	samples := [2][]time.Duration{make([]time.Duration, 0, b.N), make([]time.Duration, 0, b.N)}
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := range b.N {
+		// Alternate which side goes first, so neither always runs warm.
+		for k := range 2 {
+			side := (i + k) % 2
+			t0 := time.Now()
+			if _, err := callTool(ctx, sessions[side], "zia_list_url_categories"); err != nil {
+				b.Fatal(err)
+			}
+			samples[side] = append(samples[side], time.Since(t0))
+		}
+	}
+	b.StopTimer()
+	var med [2]float64
+	for side := range samples {
+		slices.Sort(samples[side])
+		med[side] = float64(percentile(samples[side], 0.5))
+	}
+	b.ReportMetric(med[0], "off-p50-ns")
+	b.ReportMetric(med[1], "on-p50-ns")
+	b.ReportMetric(100*(med[1]-med[0])/med[0], "overhead-%")
 }
