@@ -123,7 +123,7 @@ func buildTools(ctx context.Context, tc toolsConfig, logger *slog.Logger) (*tool
 		}
 	}
 	if !tc.NoEntitlementFilter {
-		f := &tools.CallerFilter{}
+		f := &tools.CallerFilter{Logger: logger}
 		ts.Visible, ts.HiddenReason = f.Visible, f.Reason
 	}
 	return ts, nil

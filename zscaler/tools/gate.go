@@ -3,8 +3,10 @@ package tools
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"runtime"
 	"slices"
+	"strings"
 	"sync"
 	"weak"
 
@@ -46,6 +48,10 @@ func FilterEntitled(specs []Spec, e zscaler.Entitlements) (kept []Spec, hidden [
 // parsed entitlements are memoised by that pointer (weakly, dropped when
 // the validator lets the identity go). The zero value is ready to use.
 type CallerFilter struct {
+	// Logger, if set, is told once per identity about product codes in
+	// its service-info that we do not know (they hide nothing).
+	Logger *slog.Logger
+
 	m sync.Map // weak.Pointer[auth.Identity] → *zscaler.Entitlements
 }
 
@@ -73,6 +79,10 @@ func (f *CallerFilter) entitlements(id *auth.Identity) *zscaler.Entitlements {
 		return v.(*zscaler.Entitlements)
 	}
 	runtime.AddCleanup(id, func(k weak.Pointer[auth.Identity]) { f.m.Delete(k) }, k)
+	if len(e.Unknown) > 0 && f.Logger != nil {
+		f.Logger.Info("entitlement filter: a caller's service-info names products we do not know; they hide no tools",
+			"client_id", id.ClientID, "unknown_products", strings.Join(e.Unknown, ","), "entitled", strings.Join(e.Services, ","))
+	}
 	return &e
 }
 

@@ -2,7 +2,9 @@ package tools
 
 import (
 	"context"
+	"log/slog"
 	"runtime"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -41,7 +43,8 @@ func TestFilterEntitled(t *testing.T) {
 }
 
 func TestCallerFilter(t *testing.T) {
-	var f CallerFilter
+	var logs strings.Builder
+	f := CallerFilter{Logger: slog.New(slog.NewTextHandler(&logs, nil))}
 	ctx := context.Background()
 	zia := resource.Tool{Service: "zia"}
 	zpa := resource.Tool{Service: "zpa"}
@@ -84,6 +87,17 @@ func TestCallerFilter(t *testing.T) {
 	wg.Wait()
 	runtime.KeepAlive(ziaOnly)
 	runtime.KeepAlive(noClaim)
+
+	// Unknown product codes are logged once per identity and hide nothing.
+	odd := &auth.Identity{Mode: auth.ModeZscaler, ClientID: "odd-client", Claims: serviceInfo("ZIA", "ZFUTURE")}
+	for range 3 {
+		if !f.Visible(ctx, odd, zia) || f.Visible(ctx, odd, zpa) {
+			t.Fatal("unknown product changed what a ZIA caller sees")
+		}
+	}
+	if n := strings.Count(logs.String(), "unknown_products=ZFUTURE"); n != 1 || !strings.Contains(logs.String(), "client_id=odd-client") {
+		t.Errorf("unknown products logged %d times:\n%s", n, logs.String())
+	}
 }
 
 // TestCallerFilterForgetsDroppedIdentities: memoised entitlements go away
