@@ -39,6 +39,17 @@ func TestPerCallerEntitlements(t *testing.T) {
 			"zia_list_url_categories", "zia", "zpa_list_segment_groups", "/zia/"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
+			// The legacy SSE transport filters and explains the same way.
+			sse, err := connect(t, srv.URL, "sse", basic(tc.id, tc.secret))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := listNames(t, sse); slices.Contains(got, tc.hidden) {
+				t.Errorf("sse: tools/list shows %s: %v", tc.hidden, got)
+			}
+			if _, _, err := call(t, sse, tc.hidden, nil); err == nil || !strings.Contains(err.Error(), "is hidden from this caller") {
+				t.Errorf("sse: hidden tool call: %v", err)
+			}
 			c, err := connect(t, srv.URL, "streamable-http", basic(tc.id, tc.secret))
 			if err != nil {
 				t.Fatal(err)
