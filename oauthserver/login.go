@@ -187,10 +187,13 @@ func (a *LoginAuthenticator) SetProviders(s *idp.Set) error {
 
 // Mount adds the login routes to r and binds the authenticator to srv:
 // GET /login (chooser), GET /login/{idp}, GET /auth/callback, GET and
-// POST /consent, the static files at /static/, and the pages of every
-// provider that implements idp.LocalHandler (the dev IdP's form) at their
-// Path. Every response carries web.SetSecurityHeaders' headers (a local
-// handler may replace them with its own).
+// POST /consent, the static files at /static/, and the pages of the
+// providers that implement idp.LocalHandler (the dev IdP's form) at their
+// Path: every path under idp.DevPathPrefix, looked up in the current set
+// at request time (so a reload can add one), plus the paths elsewhere of
+// the providers configured now. Every response carries
+// web.SetSecurityHeaders' headers (a local handler may replace them with
+// its own).
 func (a *LoginAuthenticator) Mount(r chi.Router, srv *Server) {
 	a.srvMu.Lock()
 	a.srv = srv
@@ -425,7 +428,7 @@ func (a *LoginAuthenticator) handleCallback(w http.ResponseWriter, r *http.Reque
 		return
 	}
 	id, err := p.HandleCallback(ctx, r, st)
-	if err == nil && cur != p {
+	if err == nil && !sameObject(cur, p) {
 		if cfg, ok := a.Providers().Config(p.ID()); ok {
 			err = cfg.Policy.Allows(id)
 		}

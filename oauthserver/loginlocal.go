@@ -5,6 +5,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"reflect"
 
 	"github.com/zscalermcp/zscaler-mcp/idp"
 )
@@ -46,7 +47,7 @@ func (a *LoginAuthenticator) localHandlerFor(w http.ResponseWriter, r *http.Requ
 	var older []idp.Provider // objects of logins in flight, other than cur
 	a.mu.Lock()
 	for _, l := range a.logins {
-		if lh, ok := l.prov.(idp.LocalHandler); ok && lh.Path() == r.URL.Path && lh != cur {
+		if lh, ok := l.prov.(idp.LocalHandler); ok && lh.Path() == r.URL.Path && !sameObject(lh, cur) {
 			older = append(older, l.prov)
 		}
 	}
@@ -88,4 +89,16 @@ func localState(w http.ResponseWriter, r *http.Request) string {
 		return ""
 	}
 	return q.Get("state")
+}
+
+// sameObject reports whether a and b are the same provider object. It
+// never panics: values of a type that cannot be compared count as
+// different (the caller then treats the provider as changed, which only
+// adds a check).
+func sameObject(a, b any) bool {
+	if a == nil || b == nil {
+		return a == nil && b == nil
+	}
+	va, vb := reflect.ValueOf(a), reflect.ValueOf(b)
+	return va.Type() == vb.Type() && va.Comparable() && vb.Comparable() && va.Equal(vb)
 }
