@@ -3,6 +3,7 @@ package oauthserver
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/http"
 	"strings"
 	"testing"
@@ -337,4 +338,69 @@ func stripUpstream(t *testing.T, e *loginEnv, sig string) int {
 		t.Fatalf("rewrite: %v", err)
 	}
 	return 1
+}
+
+// TestReloadRemovalRacesConsent: consents approved while a reload removes
+// their IdP. SetProviders returns only after every approval that saw the
+// old set has stored its code, so revoking the IdP's grants right after
+// it leaves none behind: each approval either ends on the "removed" page or
+// yields a code that can no longer be exchanged.
+func TestReloadRemovalRacesConsent(t *testing.T) {
+	e := newLoginEnv(t, loginEnvOpts{})
+	const n = 8
+	type pending struct {
+		b        *browser
+		p        page
+		verifier string
+	}
+	var ps []pending
+	for i := range n {
+		b := e.newBrowser()
+		p, v := e.start(b, "dev", nil, ScopeRead)
+		ps = append(ps, pending{b, b.devSignIn(p, "user"+string(rune('a'+i)), ""), v})
+	}
+	type answer struct {
+		i int
+		p page
+	}
+	results := make(chan answer, n)
+	for i, x := range ps {
+		go func() { results <- answer{i, x.b.consent(x.p, "approve")} }()
+	}
+	e.swap(e.corpConfig(idp.Policy{}))
+	revoked, err := e.st.RevokeGrantsBySubjectPrefix(context.Background(), "dev|")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var codes, gone int
+	for range n {
+		a := <-results
+		p := a.p
+		switch {
+		case p.resp.StatusCode == http.StatusGone:
+			gone++
+		case p.resp.StatusCode == http.StatusSeeOther && p.location().Query().Get("code") != "":
+			codes++
+			_, err := e.oauthConfig().Exchange(context.Background(), p.location().Query().Get("code"),
+				oauth2.VerifierOption(ps[a.i].verifier))
+			if !strings.Contains(fmt.Sprint(err), "invalid_grant") {
+				t.Errorf("exchange of a code issued through the removed IdP: %v, want invalid_grant", err)
+			}
+		default:
+			t.Errorf("consent answered %d %.200s", p.resp.StatusCode, p.body)
+		}
+	}
+	gs, err := e.st.ListGrants(context.Background(), store.GrantFilter{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, g := range gs {
+		if strings.HasPrefix(g.Subject, "dev|") {
+			t.Errorf("grant %s of %s survived the removal", g.ID, g.Subject)
+		}
+	}
+	if codes != len(revoked) {
+		t.Errorf("%d codes issued but %d grants revoked", codes, len(revoked))
+	}
+	t.Logf("%d approvals issued a code before the swap (all revoked), %d ended on the removed page", codes, gone)
 }
