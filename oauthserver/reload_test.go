@@ -293,8 +293,9 @@ func TestReloadLoginInFlight(t *testing.T) {
 		for _, m := range reChooserLink.FindAllStringSubmatch(p.body, -1) {
 			if m[2] == "lab" {
 				form := b.follow(e.base+m[1], nil)
-				if got := b.devSignIn(form, "lena", ""); got.url.Path != "/consent" {
-					t.Fatalf("lab login ended at %s", got.url)
+				got := b.devSignIn(form, "lena", "")
+				if got.url.Path != "/consent" || !strings.Contains(got.body, "Lab sign-in") {
+					t.Fatalf("lab login ended at %s, want the consent page naming Lab sign-in: %.600s", got.url, got.body)
 				}
 				return
 			}
