@@ -125,7 +125,10 @@ func decodeFields(c Config, v *validator, fields any) {
 func describeKind(t reflect.Type) string {
 	switch t.Kind() {
 	case reflect.Slice:
-		return "a list of " + describeKind(t.Elem()) + "s"
+		if t.Elem().Kind() == reflect.String {
+			return "a list of strings"
+		}
+		return "a list"
 	case reflect.Bool:
 		return "true or false"
 	case reflect.String:
