@@ -445,7 +445,7 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 		u := s.store.userByUsername(r.PostFormValue("username"))
 		if u == nil || u.Password != r.PostFormValue("password") {
 			w.WriteHeader(http.StatusUnauthorized)
-			_ = loginPage.Execute(w, map[string]string{"ID": id, "Error": "Wrong username or password.", "Action": s.store.prefix + loginPath})
+			_ = loginPage.Execute(w, map[string]string{"ID": id, "Error": "Wrong username or password.", "Action": s.store.prefix + loginPath, "Issuer": s.Issuer})
 			return
 		}
 		s.finish(w, r, id, u)
@@ -457,7 +457,7 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 		}
 		s.finish(w, r, id, u)
 	default:
-		_ = loginPage.Execute(w, map[string]string{"ID": id, "Action": s.store.prefix + loginPath})
+		_ = loginPage.Execute(w, map[string]string{"ID": id, "Action": s.store.prefix + loginPath, "Issuer": s.Issuer})
 	}
 }
 
@@ -471,7 +471,7 @@ func (s *Server) finish(w http.ResponseWriter, r *http.Request, id string, u *Us
 
 var loginPage = template.Must(template.New("login").Parse(`<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>Test IdP sign-in</title></head>
-<body><h1>Test IdP</h1>
+<body><h1>Test IdP</h1><p>Issuer: <code>{{.Issuer}}</code></p>
 {{if .Error}}<p role="alert">{{.Error}}</p>{{end}}
 <form method="post" action="{{.Action}}">
 <input type="hidden" name="authRequestID" value="{{.ID}}">
