@@ -141,3 +141,23 @@ func TestEntraSingleTenant(t *testing.T) {
 	id, err = presetLogin(t, up, c, "mallory@fabrikam.com")
 	wantOutcome(t, id, err, "", ErrInvalidIDToken, "does not match the tenant's issuer")
 }
+
+// TestEntraDomainTenant reproduces tenant: <verified domain>: Entra serves
+// discovery at /contoso.com/v2.0 but its issuer, and every token's iss,
+// name the tenant id (a named shim rewrites the OP's document so). The
+// tenant is pinned to that issuer: a token of another tenant is refused.
+func TestEntraDomainTenant(t *testing.T) {
+	up := newUpstream(t, idptest.Options{IssuerPath: "/contoso.com/v2.0"})
+	origin := strings.TrimSuffix(up.op.Issuer, "/contoso.com/v2.0")
+	up.op.SetDiscoveryShim(func(doc map[string]any) { // shim: the domain's document names the tenant id
+		doc["issuer"] = origin + "/" + tenantContoso + "/v2.0"
+	})
+	for _, u := range entraUsers(origin) {
+		up.op.AddUser(u)
+	}
+	c := presetConfig(TypeEntra, map[string]any{"tenant": "contoso.com", "authority_host": origin})
+	id, err := presetLogin(t, up, c, "alice@contoso.com")
+	wantOutcome(t, id, err, "", nil, "")
+	id, err = presetLogin(t, up, c, "mallory@fabrikam.com")
+	wantOutcome(t, id, err, "", ErrInvalidIDToken, "does not match the tenant's issuer")
+}
