@@ -186,10 +186,11 @@ func entraGroupOverage(claims map[string]any) bool {
 // Entra sends no email_verified and its email claim is editable:
 //  1. the optional claim xms_edov ("email domain owner verified"), when
 //     the token has an email;
-//  2. otherwise, for a member of the tenant (not a guest), the user
-//     principal name (upn, else preferred_username): Entra only lets a UPN
-//     end in one of the tenant's verified domains. The UPN then stands as
-//     the user's email for the domain rules.
+//  2. otherwise, for a member of a work tenant (not a guest, not a personal
+//     Microsoft account), the user principal name (upn, else
+//     preferred_username): Entra only lets a UPN end in one of the
+//     tenant's verified domains. The UPN then stands as the user's email
+//     for the domain rules.
 //
 // Without either, the email stays unverified, and a policy that needs a
 // verified address refuses with a message naming both signals.
@@ -202,13 +203,14 @@ func (e entra) verifyEmail(id *Identity) error {
 		}
 		return nil
 	}
-	if upn := entraUPN(id.Claims); upn != "" && !entraGuest(id.Claims) {
+	tid, _ := claimString(id.Claims, "tid")
+	if upn := entraUPN(id.Claims); upn != "" && !entraGuest(id.Claims) && !strings.EqualFold(tid, entraConsumersTenant) {
 		t := true
 		id.Email, id.EmailVerified = upn, &t
 		return nil
 	}
 	id.EmailVerified = nil
-	if id.Email != "" && e.policy.requireVerifiedEmail() || len(e.policy.AllowedEmailDomains) > 0 {
+	if (id.Email != "" && e.policy.requireVerifiedEmail()) || len(e.policy.AllowedEmailDomains) > 0 {
 		rule := "require_verified_email"
 		if len(e.policy.AllowedEmailDomains) > 0 {
 			rule = "allowed_email_domains"

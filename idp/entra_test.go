@@ -41,6 +41,10 @@ func entraUsers(origin string) []idptest.User {
 				"_claim_names":   map[string]any{"groups": "src1"},
 				"_claim_sources": map[string]any{"src1": map[string]any{"endpoint": "https://graph.microsoft.com/v1.0/users/x/getMemberObjects"}},
 			})},
+		// A personal Microsoft account (the consumers tenant): its
+		// preferred_username is an address at any domain, not a UPN.
+		idptest.User{Username: "pat@contoso.com", Email: "pat@contoso.com", Issuer: iss(entraConsumersTenant),
+			Claims: claims(entraConsumersTenant, "00000000-0000-0000-0000-000000000a7a", nil)},
 		// A user of another tenant, not in allowed_tenants.
 		idptest.User{Username: "mallory@fabrikam.com", Email: "mallory@fabrikam.com", Issuer: iss(tenantFabrikam),
 			Claims: claims(tenantFabrikam, "00000000-0000-0000-0000-0000000ba11e", map[string]any{"xms_edov": true})},
@@ -70,7 +74,7 @@ func TestEntraMultiTenant(t *testing.T) {
 	}
 	entry := func(p Policy) Config {
 		c := presetConfig(TypeEntra, map[string]any{"tenant": "organizations", "authority_host": origin,
-			"allowed_tenants": []string{strings.ToUpper(tenantContoso)}})
+			"allowed_tenants": []string{strings.ToUpper(tenantContoso), entraConsumersTenant}})
 		c.Policy = p
 		return c
 	}
@@ -94,6 +98,7 @@ func TestEntraMultiTenant(t *testing.T) {
 			user: "gail@contoso.com", policy: contoso, rule: "allowed_email_domains", msg: "xms_edov"},
 		{name: "guest without a signal is refused by require_verified_email",
 			user: "gail@contoso.com", rule: "require_verified_email", msg: "no email_verified"},
+		{name: "personal Microsoft account has no UPN signal", user: "pat@contoso.com", policy: contoso, rule: "allowed_email_domains", msg: "xms_edov"},
 		{name: "group overage with a group rule: clear refusal",
 			user: "olga@contoso.com", policy: Policy{AllowedGroups: []string{"mcp-users"}}, rule: "allowed_groups", msg: "group overage"},
 		{name: "group overage without a group rule: admitted",
