@@ -66,14 +66,17 @@ func (s *Server) handleToken(w http.ResponseWriter, r *http.Request) {
 	}
 
 	r.Form, r.PostForm = form, form
+	ta := s.tokenAudit(r, grantType, form)
 	sess := &store.Session{}
 	ar, err := s.provider.NewAccessRequest(ctx, r, sess)
 	if err != nil {
+		ta.failed(err)
 		s.writeTokenError(w, s.tokenError(err))
 		return
 	}
 	resp, err := s.provider.NewAccessResponse(ctx, ar)
 	if err != nil {
+		ta.failed(err)
 		s.writeTokenError(w, s.tokenError(err))
 		return
 	}
@@ -96,6 +99,7 @@ func (s *Server) handleToken(w http.ResponseWriter, r *http.Request) {
 	if err := s.st.TouchClient(ctx, clientID, s.now()); err != nil {
 		s.log.Warn("oauthserver: touch client", "client_id", clientID, "err", err)
 	}
+	ta.issued(ar)
 	writeTokenResponse(w, body)
 }
 
@@ -264,7 +268,9 @@ func (g *graceCache) get(sig string) (graceEntry, bool) {
 func (s *Server) handleRevoke(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
 	r.Body = http.MaxBytesReader(w, r.Body, maxFormBytes)
+	ra := s.revokeAudit(r)
 	err := s.provider.NewRevocationRequest(ctx, r)
+	ra.done(err)
 	if err != nil && !errors.Is(err, fosite.ErrInvalidClient) && fosite.ErrorToRFC6749Error(err).StatusCode() >= 500 {
 		s.log.Error("oauthserver: revocation failed", "err", err)
 	}
