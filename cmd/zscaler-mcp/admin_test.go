@@ -53,7 +53,9 @@ func TestAdminCommands(t *testing.T) {
 	srv := start(t, env, "--transport", "streamable-http", "--config", cfgFile)
 	oc, tok, clientID := oidcLogin(t, srv.URL, "alice")
 	_, tokBob, bobClient := oidcLogin(t, srv.URL, "bob")
-	bearer := func(tok *oauth2.Token) map[string]string { return map[string]string{"Authorization": "Bearer " + tok.AccessToken} }
+	bearer := func(tok *oauth2.Token) map[string]string {
+		return map[string]string{"Authorization": "Bearer " + tok.AccessToken}
+	}
 	if resp, body := do(t, "POST", srv.URL+"/mcp", bearer(tok), initBody); resp.StatusCode != 200 {
 		t.Fatalf("token before revocation: %d %s", resp.StatusCode, body)
 	}
