@@ -277,7 +277,7 @@ func (pr probeResult) print(w io.Writer) {
 	case len(pr.pkce) > 0:
 		pkce = "S256 NOT supported (only " + strings.Join(pr.pkce, ", ") + ")"
 	}
-	tw := tabwriter.NewWriter(w, 0, 0, 1, ' ', 0)
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	fmt.Fprintf(tw, "  discovery:\t%s\n", pr.docURL)
 	fmt.Fprintf(tw, "  issuer:\t%s (%s)\n", orDash(pr.issuer), match)
 	fmt.Fprintf(tw, "  endpoints:\t%s\n", orDash(strings.Join(pr.endpoints, ", ")))

@@ -223,7 +223,7 @@ func loadConfigFile(path string, getenv func(string) string) (map[string]any, er
 		}
 		for _, m := range envRef.FindAllSubmatch(line, -1) {
 			if getenv(string(m[1])) == "" {
-				missing = append(missing, fmt.Sprintf("%s:%d: environment variable %s is not set", path, i+1, m[1]))
+				missing = append(missing, fmt.Sprintf("%s:%d: %senvironment variable %s is not set", path, i+1, locationPrefix(raw, i+1, string(m[0])), m[1]))
 			}
 		}
 	}
