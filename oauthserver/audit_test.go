@@ -235,3 +235,53 @@ func TestAuditLog(t *testing.T) {
 }
 
 func slogJSON(w *bytes.Buffer) *slog.Logger { return slog.New(slog.NewJSONHandler(w, nil)) }
+
+// TestAuditRegistration: RFC 7591 registration and RFC 7592 update and
+// delete are recorded with the client id and IP, a refused metadata
+// document with its URL and the reason; failed management requests are
+// not.
+func TestAuditRegistration(t *testing.T) {
+	e := newEnv(t, nil)
+	m := e.register(`{"redirect_uris":["https://app.example.com/cb"],"client_name":"Before"}`)
+	id, rat := str(m, "client_id"), str(m, "registration_access_token")
+	if status, body, _ := e.do(http.MethodPut, "/register/"+id, `{"client_id":"`+id+`","redirect_uris":["https://app.example.com/cb2"]}`, rat); status != http.StatusOK {
+		t.Fatalf("update: %d %v", status, body)
+	}
+	if status, _, _ := e.do(http.MethodDelete, "/register/"+id, "", "wrong"); status != http.StatusUnauthorized {
+		t.Fatalf("delete with a wrong token: %d", status)
+	}
+	if status, _, _ := e.do(http.MethodDelete, "/register/"+id, "", rat); status != http.StatusNoContent {
+		t.Fatalf("delete: %d", status)
+	}
+
+	h := newCIMDHost(t)
+	h.serve("/mismatch.json", "", goodDoc(h.url("/other.json")))
+	ce := newCIMDEnv(t, h, true)
+	docURL := h.url("/mismatch.json")
+	if resp, _ := ce.authorizeRaw(ce.cimdConfig(docURL, "https://app.example.com/cb"), oauth2.GenerateVerifier()); resp.StatusCode < 400 {
+		t.Fatalf("authorize with a mismatched document: %d", resp.StatusCode)
+	}
+
+	evs, err := e.st.ListAudit(context.Background(), store.AuditFilter{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkSequence(t, evs, []wantEvent{
+		{store.AuditClientRegistered, store.OutcomeSuccess},
+		{store.AuditClientUpdated, store.OutcomeSuccess},
+		{store.AuditClientDeleted, store.OutcomeSuccess},
+	})
+	for _, ev := range evs {
+		if ev.ClientID != id || ev.IP != "127.0.0.1" {
+			t.Errorf("%s: client %q ip %q", ev.Type, ev.ClientID, ev.IP)
+		}
+	}
+	cevs, err := ce.st.ListAudit(context.Background(), store.AuditFilter{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkSequence(t, cevs, []wantEvent{{store.AuditClientCIMDFailed, store.OutcomeFailure}})
+	if cevs[0].ClientID != docURL || !strings.Contains(cevs[0].Reason, "is not the document URL") {
+		t.Errorf("CIMD failure event %+v", cevs[0])
+	}
+}

@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/zscalermcp/zscaler-mcp/idp/idptest"
 )
@@ -188,4 +189,38 @@ func TestConfigCheckErrors(t *testing.T) {
 		}
 		mustContain(t, "output", out, "transport:  stdio", "note: the transport is stdio")
 	})
+}
+
+// TestAuditRetentionSetting: --audit-retention and its env twin and file
+// key; 0 keeps forever (the store's negative), bad values name the setting.
+func TestAuditRetentionSetting(t *testing.T) {
+	file := writeFile(t, "c.yaml", "audit_retention: 48h\n")
+	for _, tc := range []struct {
+		name    string
+		env     map[string]string
+		args    []string
+		want    time.Duration
+		wantErr string
+	}{
+		{"default", nil, nil, 720 * time.Hour, ""},
+		{"flag", nil, []string{"--audit-retention", "24h"}, 24 * time.Hour, ""},
+		{"env", map[string]string{"ZSCALER_MCP_AUDIT_RETENTION": "2160h"}, nil, 2160 * time.Hour, ""},
+		{"file", nil, []string{"--config", file}, 48 * time.Hour, ""},
+		{"zero is forever", nil, []string{"--audit-retention", "0"}, -1, ""},
+		{"negative", nil, []string{"--audit-retention", "-1h"}, 0, "--audit-retention"},
+		{"garbage", map[string]string{"ZSCALER_MCP_AUDIT_RETENTION": "a month"}, nil, 0, "ZSCALER_MCP_AUDIT_RETENTION"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			c, err := resolve(t, tc.env, tc.args...)
+			if tc.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
+					t.Fatalf("err = %v, want one naming %s", err, tc.wantErr)
+				}
+				return
+			}
+			if err != nil || c.AuditRetention != tc.want {
+				t.Fatalf("AuditRetention = %v (%v), want %v", c.AuditRetention, err, tc.want)
+			}
+		})
+	}
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"time"
+	"unicode/utf8"
 
 	"github.com/zscalermcp/zscaler-mcp/store"
 )
@@ -36,11 +37,16 @@ func (s *Store) AppendAudit(ctx context.Context, e *store.AuditEvent) (int64, er
 	return seq, nil
 }
 
+// clip cuts s to at most maxAuditField bytes, on a rune boundary.
 func clip(s string) string {
 	if len(s) <= maxAuditField {
 		return s
 	}
-	return s[:maxAuditField]
+	n := maxAuditField
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
+	}
+	return s[:n]
 }
 
 // ListAudit implements store.Audit.
