@@ -166,7 +166,7 @@ func (a *adminFlags) settings(getenv func(string) string) (values, string, error
 	return v, dir, nil
 }
 
-// openAdminStore opens the server's database in the data dir resolved from
+// openStore opens the server's database in the data dir resolved from
 // the flags. A missing database is refused (an admin command must not
 // create an empty one next to the real one).
 func (a *adminFlags) openStore(ctx context.Context, getenv func(string) string) (*sqlite.Store, values, error) {
@@ -181,7 +181,7 @@ func (a *adminFlags) openStore(ctx context.Context, getenv func(string) string) 
 		}
 		return nil, values{}, fmt.Errorf("database %s: %w", path, err)
 	}
-	st, err := sqlite.Open(ctx, path, sqlite.Options{})
+	st, err := sqlite.OpenDir(ctx, dir, sqlite.Options{}) // as the server opens it
 	if err != nil {
 		return nil, values{}, fmt.Errorf("open the database: %w", err)
 	}
