@@ -104,8 +104,8 @@ func (a *LoginAuthenticator) consentData(l *login) consentPage {
 		user = id.Subject
 	}
 	idpName := l.provider
-	if p, ok := a.cfg.Providers.Get(l.provider); ok {
-		idpName = p.DisplayName()
+	if l.prov != nil { // the provider the user signed in with (a reload may have replaced it since)
+		idpName = l.prov.DisplayName()
 	}
 	page := consentPage{
 		ClientName: displayClientName(l.req.Client), User: user, IdPName: idpName,

@@ -65,6 +65,11 @@ type config struct {
 	// AuditRetention is how long the store keeps audit events (negative:
 	// forever).
 	AuditRetention time.Duration
+
+	// src and getenv are what the config was built from; a reload re-reads
+	// the same command line, environment and file (see reload.go).
+	src    values
+	getenv func(string) string
 }
 
 type oidcConfig struct {
@@ -103,6 +108,8 @@ func buildConfig(v values, getenv func(string) string) (*config, error) {
 		},
 		HasIdPs:         lookupYAML(v.file, "idps") != nil,
 		ZscalerTokenURL: strings.TrimSpace(v.get("zscaler-token-url")),
+		src:             v,
+		getenv:          getenv,
 	}
 	switch c.Transport {
 	case "stdio", "sse", "streamable-http":

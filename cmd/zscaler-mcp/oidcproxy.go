@@ -35,6 +35,10 @@ type oidcProxy struct {
 	PRM *resource.PRM
 	// Mount adds the AS, login and consent routes to the resource router.
 	Mount func(r chi.Router)
+	// Reload re-reads the config file and replaces the IdPs (reload.go);
+	// nil without a config file, and then NoReload says why.
+	Reload   func(ctx context.Context) (*reloadResult, error)
+	NoReload string
 
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
@@ -58,11 +62,12 @@ func startOIDCProxy(ctx context.Context, cfg *config, logger *slog.Logger) (_ *o
 			st.Close()
 		}
 	}()
-	providers, err := idp.NewRegistry().OpenAll(ctx, cfg.IdPs, idp.Options{
+	idpOpts := idp.Options{
 		RedirectURI:  cfg.PublicURL + "/auth/callback",
 		LoopbackBind: cfg.LoopbackBind,
 		Logger:       logger,
-	})
+	}
+	providers, err := idp.NewRegistry().OpenAll(ctx, cfg.IdPs, idpOpts)
 	if err != nil {
 		return nil, fmt.Errorf("oidcproxy mode: open the IdPs: %w", err)
 	}
@@ -115,6 +120,16 @@ func startOIDCProxy(ctx context.Context, cfg *config, logger *slog.Logger) (_ *o
 			login.Mount(r, as)
 		},
 		store: st,
+	}
+	if cfg.src.path == "" {
+		p.NoReload = "oidcproxy mode without a --config file (the IdP comes from the OIDCPROXY_* variables): restart to change it"
+	} else {
+		r := &idpReloader{start: cfg.src, getenv: cfg.getenv, idps: cfg.IdPs, opts: idpOpts,
+			login: login, revoker: st, apply: v.Sync, logger: logger}
+		p.Reload = r.Reload
+		if hook := reloadHookFrom(ctx); hook != nil {
+			hook(r.Reload)
+		}
 	}
 	bg, cancel := context.WithCancel(ctx)
 	p.cancel = cancel

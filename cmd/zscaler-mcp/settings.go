@@ -81,6 +81,7 @@ type values struct {
 	source map[string]string
 	file   map[string]any // the parsed YAML, for sections read by later issues
 	path   string         // the config file's path ("" without one)
+	args   []string       // the command line they were resolved from (for a reload)
 }
 
 func (s setting) key() string {
@@ -148,7 +149,7 @@ func parseSettings(args []string, getenv func(string) string, stderr io.Writer) 
 	set := map[string]bool{}
 	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
 
-	out := values{v: map[string]string{}, source: map[string]string{}}
+	out := values{v: map[string]string{}, source: map[string]string{}, args: args}
 	// The config file path itself: flag > env.
 	cfgPath := *flagVals["config"]
 	if cfgPath == "" {

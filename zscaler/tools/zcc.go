@@ -1,0 +1,4 @@
+package tools
+
+// zccSpecs returns the zcc tools.
+func zccSpecs() []Spec { return nil }

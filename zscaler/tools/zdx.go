@@ -1,0 +1,4 @@
+package tools
+
+// zdxSpecs returns the zdx tools.
+func zdxSpecs() []Spec { return nil }

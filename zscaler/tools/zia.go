@@ -1,0 +1,4 @@
+package tools
+
+// ziaSpecs returns the zia tools.
+func ziaSpecs() []Spec { return nil }

@@ -1,0 +1,4 @@
+package tools
+
+// zidentitySpecs returns the zidentity tools.
+func zidentitySpecs() []Spec { return nil }

@@ -1,0 +1,4 @@
+package tools
+
+// zpaSpecs returns the zpa tools.
+func zpaSpecs() []Spec { return nil }

@@ -1,0 +1,250 @@
+// Package zscalertest is a loopback stand-in for the Zscaler OneAPI, for
+// tests: a ZIdentity-style client-credentials token endpoint and the API
+// routes the tools call, answering 404 to anything it does not know so a
+// wrong path fails a test.
+//
+// The core (this file) serves the token endpoint, checks the bearer token
+// on every API call, records requests and injects faults. Each service's
+// routes and in-memory data live in their own file (zia.go, zpa.go, ...),
+// each naming the public reference its shapes follow.
+package zscalertest
+
+import (
+	"crypto/rand"
+	"crypto/subtle"
+	"encoding/base64"
+	"encoding/hex"
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+// Server is the stand-in. Its zero value is not usable: call [New].
+type Server struct {
+	// URL is the base URL: the OneAPI base (ZSCALER_API_BASE_URL).
+	URL string
+	// TokenURL is the client-credentials token endpoint (ZSCALER_TOKEN_URL).
+	TokenURL string
+	// ClientID and ClientSecret are the credentials the token endpoint accepts.
+	ClientID, ClientSecret string
+	// CustomerID is the ZPA customer id the ZPA routes expect.
+	CustomerID string
+
+	srv *httptest.Server
+	mux *http.ServeMux
+
+	mu       sync.Mutex
+	products []string // service-info prd values of issued tokens
+	ttl      time.Duration
+	tokens   map[string]time.Time
+	tokenN   int
+	reqs     []Recorded
+	faults   []*fault
+}
+
+// Recorded is one API request the stand-in received.
+type Recorded struct {
+	Method string
+	Path   string
+	Query  string
+	Body   []byte
+}
+
+type fault struct {
+	method, path string
+	status       int
+	retryAfter   string
+	left         int
+	delay        time.Duration
+}
+
+// New starts a stand-in on 127.0.0.1 and stops it when the test ends.
+// Issued tokens carry a service-info claim entitling every product of
+// products (e.g. "ZIA", "ZPA"); none means ZIA, ZPA, ZDX, ZCC and ZIDENTITY.
+func New(t testing.TB, products ...string) *Server {
+	t.Helper()
+	if len(products) == 0 {
+		products = []string{"ZIA", "ZPA", "ZDX", "ZCC", "ZIDENTITY"}
+	}
+	s := &Server{
+		ClientID: "client-" + randHex(4), ClientSecret: randHex(16),
+		CustomerID: "216196257331281920",
+		mux:        http.NewServeMux(), products: products, ttl: time.Hour,
+		tokens: map[string]time.Time{},
+	}
+	s.srv = httptest.NewServer(http.HandlerFunc(s.serve))
+	t.Cleanup(s.srv.Close)
+	s.URL = s.srv.URL
+	s.TokenURL = s.srv.URL + "/oauth2/v1/token"
+	return s
+}
+
+// Handle registers an API route with a net/http ServeMux pattern such as
+// "GET /zia/api/v1/urlCategories/{id}". Only requests with a valid bearer
+// token reach h.
+func (s *Server) Handle(pattern string, h http.HandlerFunc) { s.mux.HandleFunc(pattern, h) }
+
+// SetTokenTTL sets the expires_in of tokens issued from now on.
+func (s *Server) SetTokenTTL(d time.Duration) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.ttl = d
+}
+
+// TokenRequests is the number of tokens issued so far.
+func (s *Server) TokenRequests() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.tokenN
+}
+
+// Requests returns the API requests received so far (not token requests).
+func (s *Server) Requests() []Recorded {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]Recorded(nil), s.reqs...)
+}
+
+// Fail makes the next n requests matching method and path (exact path, no
+// query) answer status, with a Retry-After header when retryAfter is not
+// empty, before reaching the route.
+func (s *Server) Fail(method, path string, status, n int, retryAfter string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.faults = append(s.faults, &fault{method: method, path: path, status: status, left: n, retryAfter: retryAfter})
+}
+
+// Delay makes the next n requests matching method and path wait d before answering.
+func (s *Server) Delay(method, path string, d time.Duration, n int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.faults = append(s.faults, &fault{method: method, path: path, left: n, delay: d})
+}
+
+func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
+	if r.URL.Path == "/oauth2/v1/token" {
+		s.issueToken(w, r)
+		return
+	}
+	if !s.authorized(r) {
+		WriteJSON(w, http.StatusUnauthorized, map[string]string{"code": "UNAUTHORIZED", "message": "missing or invalid bearer token"})
+		return
+	}
+	body, _ := io.ReadAll(io.LimitReader(r.Body, 1<<20))
+	r.Body = io.NopCloser(strings.NewReader(string(body)))
+	s.mu.Lock()
+	s.reqs = append(s.reqs, Recorded{Method: r.Method, Path: r.URL.Path, Query: r.URL.RawQuery, Body: body})
+	var hit *fault
+	for _, f := range s.faults {
+		if f.left > 0 && f.method == r.Method && f.path == r.URL.Path {
+			f.left--
+			hit = f
+			break
+		}
+	}
+	s.mu.Unlock()
+	if hit != nil {
+		if hit.delay > 0 {
+			select {
+			case <-time.After(hit.delay):
+			case <-r.Context().Done():
+				return
+			}
+		}
+		if hit.status != 0 {
+			if hit.retryAfter != "" {
+				w.Header().Set("Retry-After", hit.retryAfter)
+			}
+			WriteJSON(w, hit.status, map[string]string{"code": "INJECTED", "message": "injected failure " + strconv.Itoa(hit.status)})
+			return
+		}
+	}
+	if _, pattern := s.mux.Handler(r); pattern == "" {
+		WriteJSON(w, http.StatusNotFound, map[string]string{"code": "RESOURCE_NOT_FOUND", "message": "no such API: " + r.Method + " " + r.URL.Path})
+		return
+	}
+	s.mux.ServeHTTP(w, r)
+}
+
+func (s *Server) authorized(r *http.Request) bool {
+	tok, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+	if !ok {
+		return false
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	exp, ok := s.tokens[tok]
+	return ok && time.Now().Before(exp)
+}
+
+// issueToken is the client-credentials grant of ZIdentity
+// (https://help.zscaler.com/oneapi/understanding-oneapi-authentication):
+// form grant_type=client_credentials, audience=https://api.zscaler.com,
+// client_id + client_secret in the form or Basic.
+func (s *Server) issueToken(w http.ResponseWriter, r *http.Request) {
+	if r.Method != http.MethodPost || r.ParseForm() != nil {
+		WriteJSON(w, http.StatusBadRequest, map[string]string{"error": "invalid_request"})
+		return
+	}
+	id, secret, basic := r.BasicAuth()
+	if !basic {
+		id, secret = r.PostForm.Get("client_id"), r.PostForm.Get("client_secret")
+	}
+	if r.PostForm.Get("grant_type") != "client_credentials" {
+		WriteJSON(w, http.StatusBadRequest, map[string]string{"error": "unsupported_grant_type"})
+		return
+	}
+	if r.PostForm.Get("audience") != "https://api.zscaler.com" {
+		WriteJSON(w, http.StatusBadRequest, map[string]string{"error": "invalid_request", "error_description": "audience must be https://api.zscaler.com"})
+		return
+	}
+	if subtle.ConstantTimeCompare([]byte(id), []byte(s.ClientID)) != 1 || subtle.ConstantTimeCompare([]byte(secret), []byte(s.ClientSecret)) != 1 {
+		WriteJSON(w, http.StatusUnauthorized, map[string]string{"error": "invalid_client"})
+		return
+	}
+	s.mu.Lock()
+	ttl, products := s.ttl, s.products
+	s.tokenN++
+	s.mu.Unlock()
+	tok := s.mintToken(products, ttl)
+	s.mu.Lock()
+	s.tokens[tok] = time.Now().Add(ttl)
+	s.mu.Unlock()
+	WriteJSON(w, http.StatusOK, map[string]any{"access_token": tok, "token_type": "Bearer", "expires_in": int(ttl / time.Second)})
+}
+
+// mintToken returns a JWT-shaped token whose payload carries the
+// service-info claim ({"prd": "ZIA", ...} entries) OneAPI tokens carry.
+func (s *Server) mintToken(products []string, ttl time.Duration) string {
+	info := make([]map[string]any, 0, len(products))
+	for _, p := range products {
+		info = append(info, map[string]any{"prd": p, "rnm": "Super Admin", "tnt": "acme"})
+	}
+	enc := func(v any) string {
+		b, _ := json.Marshal(v)
+		return base64.RawURLEncoding.EncodeToString(b)
+	}
+	return enc(map[string]any{"alg": "RS256", "typ": "JWT"}) + "." + enc(map[string]any{
+		"iss": "https://acme.zslogin.net", "sub": s.ClientID, "aud": "https://api.zscaler.com",
+		"exp": time.Now().Add(ttl).Unix(), "jti": randHex(8), "service-info": info,
+	}) + "." + base64.RawURLEncoding.EncodeToString([]byte(randHex(16)))
+}
+
+// WriteJSON writes v as a JSON answer.
+func WriteJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(v)
+}
+
+func randHex(n int) string {
+	b := make([]byte, n)
+	_, _ = rand.Read(b)
+	return hex.EncodeToString(b)
+}
