@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"log/slog"
 	"net/http"
 	"net/url"
@@ -283,5 +284,36 @@ func TestAuditRegistration(t *testing.T) {
 	checkSequence(t, cevs, []wantEvent{{store.AuditClientCIMDFailed, store.OutcomeFailure}})
 	if cevs[0].ClientID != docURL || !strings.Contains(cevs[0].Reason, "is not the document URL") {
 		t.Errorf("CIMD failure event %+v", cevs[0])
+	}
+}
+
+// TestAuditRefreshPolicy: a refresh refused by the refresh policy (the
+// user's access changed since login) is recorded as denied, with the
+// reason, and the grant is gone.
+func TestAuditRefreshPolicy(t *testing.T) {
+	e := newEnv(t, func(c *Config) {
+		c.RefreshPolicy = func(context.Context, *store.Session) error {
+			return errors.New(`allowed_email_domains: "example.org" is no longer allowed`)
+		}
+	})
+	code, verifier := e.authorize(e.conf)
+	status, body := e.exchange(e.conf, code, verifier, nil)
+	if status != http.StatusOK {
+		t.Fatalf("exchange: %d %v", status, body)
+	}
+	if status, body := e.refresh(e.conf, str(body, "refresh_token"), nil); status != http.StatusBadRequest || body["error"] != "invalid_grant" {
+		t.Fatalf("refresh refused by policy: %d %v", status, body)
+	}
+	evs, err := e.st.ListAudit(context.Background(), store.AuditFilter{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkSequence(t, evs, []wantEvent{{store.AuditTokenIssued, store.OutcomeSuccess}, {store.AuditTokenRefreshed, store.OutcomeDenied}})
+	ev := evs[1]
+	if ev.GrantID != evs[0].GrantID || ev.Subject != testUser || ev.ClientID != e.conf.ID || !strings.Contains(ev.Reason, "allowed_email_domains") {
+		t.Errorf("policy refusal event %+v", ev)
+	}
+	if _, err := e.st.GetGrant(context.Background(), ev.GrantID); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("grant after the refusal: %v", err)
 	}
 }

@@ -179,6 +179,7 @@ func (s *Server) checkRefreshPolicy(ctx context.Context, sig string) error {
 			s.log.Error("oauthserver: revoke grant after a policy refusal", "err", err)
 		}
 		s.log.Info("oauthserver: refresh refused by policy", "grant_id", req.GetID(), "reason", perr.Error())
+		s.audit(ctx, store.AuditEvent{Type: store.AuditTokenRefreshed, Outcome: store.OutcomeDenied, ClientID: req.GetClient().GetID(), Subject: sess.Subject, IdP: sess.IdP, GrantID: req.GetID(), Reason: "access policy: " + perr.Error()})
 		return fosite.ErrInvalidGrant.WithHint("Access is no longer allowed; sign in again.").WithWrap(perr)
 	}
 	return nil
