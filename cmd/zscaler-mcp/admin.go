@@ -6,6 +6,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"log/slog"
 	"maps"
 	"os"
 	"path/filepath"
@@ -223,3 +224,17 @@ func runAdmin(ctx context.Context, env adminEnv, a *adminFlags, args []string, n
 }
 
 func sortedKeys[V any](m map[string]V) []string { return slices.Sorted(maps.Keys(m)) }
+
+// auditIdPRemoved records, in the audit log of st (when it keeps one) and
+// in logger, the grants revoked because a reload removed IdP id.
+func auditIdPRemoved(ctx context.Context, st any, logger *slog.Logger, id string, grantIDs []string) {
+	a, ok := st.(store.Audit)
+	if !ok {
+		return
+	}
+	l := oauthserver.NewAuditLog(a, logger)
+	for _, g := range grantIDs {
+		l.Audit(ctx, store.AuditEvent{Type: store.AuditTokenRevoked, Outcome: store.OutcomeSuccess, IdP: id, GrantID: g,
+			Reason: "config reload removed the IdP"})
+	}
+}

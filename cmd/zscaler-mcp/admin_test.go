@@ -306,3 +306,27 @@ func TestAuditTailFollow(t *testing.T) {
 		t.Errorf("old event printed %d times", n)
 	}
 }
+
+// TestAuditReloadRemovedIdP: the grants a reload revokes because their IdP
+// was removed are in the audit log, named by the IdP.
+func TestAuditReloadRemovedIdP(t *testing.T) {
+	dataDir := t.TempDir()
+	env := map[string]string{"ZSCALER_MCP_DATA_DIR": dataDir}
+	cfgFile := newConfigFile(t, devOnly+"  - id: lab\n    type: dev\n")
+	// The last --data-dir wins over the helper's own.
+	srv, reload := startReloadable(t, nil, "--transport", "streamable-http", "--config", cfgFile, "--data-dir", dataDir)
+	oc := registerClient(t, issuerOf(t, srv.URL))
+	loginVia(t, oc, "lab", devUser{Username: "bob"})
+	writeConfig(t, cfgFile, devOnly)
+	if res := reloadOK(t, srv, reload); res.RevokedGrants != 1 {
+		t.Fatalf("reload revoked %d grants, want 1", res.RevokedGrants)
+	}
+	code, out, _ := admin(t, env, "audit", "tail", "-n", "1", "--json")
+	var ev auditJSON
+	if err := json.Unmarshal([]byte(out), &ev); code != 0 || err != nil {
+		t.Fatalf("audit tail: %d %v %q", code, err, out)
+	}
+	if ev.Event != store.AuditTokenRevoked || ev.IdP != "lab" || ev.GrantID == "" || !strings.Contains(ev.Reason, "reload removed the IdP") {
+		t.Errorf("last audit event %+v, want the reload's revocation of lab's grant", ev)
+	}
+}
