@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/url"
 	"os"
 	"slices"
 	"strings"
@@ -205,6 +206,10 @@ func (pr *probeResult) fetch(ctx context.Context, client *http.Client, e idp.Con
 	req.Header.Set("Accept", "application/json")
 	resp, err := client.Do(req)
 	if err != nil {
+		var ue *url.Error // it repeats the URL
+		if errors.As(err, &ue) {
+			err = ue.Err
+		}
 		return fmt.Errorf("fetch %s: %w", pr.docURL, err)
 	}
 	defer resp.Body.Close()
