@@ -156,6 +156,7 @@ func (a *LoginAuthenticator) handleConsentPost(w http.ResponseWriter, r *http.Re
 		a.loginError(w, r, err)
 		return
 	}
+	a.auditConsent(r, userID, clientID, decision)
 	switch decision {
 	case "approve":
 		ctx := r.Context()

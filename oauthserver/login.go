@@ -454,6 +454,7 @@ func (a *LoginAuthenticator) handleCallback(w http.ResponseWriter, r *http.Reque
 		return
 	}
 	a.cfg.Logger.InfoContext(ctx, "upstream login", "idp", p.ID(), "user", id.UserID(), "client", req.Client.ID)
+	a.auditLogin(r, p.ID(), pending, id.UserID(), nil)
 
 	// A remembered consent covering every requested scope skips the page.
 	userID := id.UserID()
@@ -498,6 +499,7 @@ func (a *LoginAuthenticator) removedPage(w http.ResponseWriter, r *http.Request,
 // callbackError maps HandleCallback's error to a page; never a 500.
 func (a *LoginAuthenticator) callbackError(w http.ResponseWriter, r *http.Request, p idp.Provider, pending string, err error) {
 	a.cfg.Logger.InfoContext(r.Context(), "upstream login failed", "idp", p.ID(), "err", err)
+	a.auditLogin(r, p.ID(), pending, "", err)
 	retry := "/login?pending=" + url.QueryEscape(pending)
 	if a.Providers().Len() == 1 {
 		retry = loginPath(p.ID(), pending)

@@ -197,6 +197,9 @@ type Config struct {
 	Now func() time.Time
 	// Logger receives structured logs, never secrets (default: discard).
 	Logger *slog.Logger
+	// Audit receives the audit events (see Auditor). Default: an AuditLog
+	// on Store and Logger.
+	Audit Auditor
 	// HTTPClient is for outbound requests. Client ID Metadata Document
 	// fetches keep only the TLS settings of its *http.Transport (see
 	// cimd.go): no proxy, no redirects, 5 s, 5 KiB, public addresses only.
@@ -229,6 +232,7 @@ type Server struct {
 	locks    keyedMutex
 	regLimit *ipLimiter // nil: unlimited
 	cimd     *cimdResolver
+	auditor  Auditor
 }
 
 // New validates cfg, loads or creates the signing keys and composes fosite.
@@ -271,6 +275,9 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	}
 	if cfg.HTTPClient == nil {
 		cfg.HTTPClient = &http.Client{Timeout: 5 * time.Second}
+	}
+	if cfg.Audit == nil {
+		cfg.Audit = NewAuditLog(cfg.Store, cfg.Logger)
 	}
 
 	secret, err := globalSecret(ctx, cfg.Store)
@@ -315,6 +322,7 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 		auth:     cfg.Authenticator,
 		pending:  newPendingStore(cfg.PendingTTL, cfg.Now),
 		grace:    newGraceCache(cfg.Now),
+		auditor:  cfg.Audit,
 	}
 	s.cimd = newCIMDResolver(s, cfg.HTTPClient, cfg.cimdAllowLoopback)
 	if cfg.RegistrationRate != rate.Inf {

@@ -53,7 +53,7 @@ func startOIDCProxy(ctx context.Context, cfg *config, logger *slog.Logger) (_ *o
 	if err := ensureDataDir(cfg.DataDir); err != nil {
 		return nil, err
 	}
-	st, err := sqlite.OpenDir(ctx, cfg.DataDir, sqlite.Options{Logger: logger})
+	st, err := sqlite.OpenDir(ctx, cfg.DataDir, sqlite.Options{Logger: logger, AuditRetention: cfg.AuditRetention})
 	if err != nil {
 		return nil, fmt.Errorf("oidcproxy mode: open the store in %s: %w", cfg.DataDir, err)
 	}

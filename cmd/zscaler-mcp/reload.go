@@ -121,6 +121,7 @@ func (r *idpReloader) revokeRemoved(ctx context.Context, res *reloadResult) {
 			continue
 		}
 		res.RevokedGrants += len(ids)
+		auditIdPRemoved(ctx, r.revoker, r.logger, id, ids)
 	}
 	if res.RevokedGrants > 0 && r.apply != nil {
 		if err := r.apply(ctx); err != nil {
