@@ -64,7 +64,7 @@ func zidentitySpecs() []Spec {
 		}),
 		zpaSpec(Spec{
 			Name: "zidentity_get_group", Title: "Get a ZIdentity group", Toolset: zidToolsetGroups, Kind: Read,
-			Description: "Returns one ZIdentity group by id.",
+			Description: "Returns one ZIdentity group by id: name, description, source (e.g. SCIM), whether it is dynamic, its admin/service entitlements and IdP.",
 			Params:      []mcp.ToolOption{zidIDParam("id", "group", "zidentity_list_groups")},
 		}, zidGetRun("groups")),
 		zpaSpec(Spec{
