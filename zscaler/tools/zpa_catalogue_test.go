@@ -145,7 +145,7 @@ func TestZPAThroughMCPClient(t *testing.T) {
 		}
 	}
 
-	call := func(name string, args map[string]any) *mcp.CallToolResult {
+	call := func(name string, args any) *mcp.CallToolResult {
 		t.Helper()
 		var req mcp.CallToolRequest
 		req.Params.Name = name
@@ -174,5 +174,8 @@ func TestZPAThroughMCPClient(t *testing.T) {
 	}
 	if r := call("zpa_get_segment_group", map[string]any{"id": 216196257331291952.0}); !r.IsError || !strings.Contains(text(r), "invalid arguments: id must be a string") {
 		t.Errorf("numeric ZPA id: %s", text(r))
+	}
+	if r := call("zpa_list_segment_groups", []any{"Finance"}); !r.IsError || !strings.Contains(text(r), "invalid arguments: arguments must be a JSON object") {
+		t.Errorf("array arguments: %s", text(r))
 	}
 }

@@ -29,6 +29,7 @@ func TestZPAInvalidArguments(t *testing.T) {
 	}{
 		{"missing id", "zpa_get_application_segment", map[string]any{}, []string{"id is required"}},
 		{"no arguments", "zpa_get_segment_group", nil, []string{"id is required"}},
+		{"arguments not an object", "zpa_list_segment_groups", []any{"x"}, []string{"arguments must be a JSON object, not an array"}},
 		{"id as a number", "zpa_get_app_connector", map[string]any{"id": 216196257331291934.0}, []string{"id must be a string, not a number"}},
 		{"id not numeric", "zpa_get_server_group", map[string]any{"id": "../connector"}, []string{"id", "does not match"}},
 		{"unknown argument", "zpa_list_application_segments", map[string]any{"serch": "jira"}, []string{`unknown argument "serch"`, "search"}},

@@ -25,6 +25,11 @@ func zpaStrict(s Spec) Spec {
 	schema := s.Def().InputSchema
 	run := s.Run
 	s.Run = func(ctx context.Context, c *zscaler.Client, req mcp.CallToolRequest) (any, error) {
+		if raw := req.Params.Arguments; raw != nil {
+			if _, ok := raw.(map[string]any); !ok {
+				return nil, Argf("arguments must be a JSON object, not %s", zpaJSONType(raw))
+			}
+		}
 		if err := zpaCheckArgs(schema, req.GetArguments()); err != nil {
 			return nil, err
 		}

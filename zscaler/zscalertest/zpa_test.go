@@ -26,9 +26,9 @@ func zpaStandIn(t *testing.T) (*zscalertest.Server, *zscaler.Client) {
 	return s, c
 }
 
-// TestStandInRefusals: the stand-ins answer bad requests the way the
+// TestZPAStandInRefusals: the stand-ins answer bad requests the way the
 // services do (status and error code), so tools are tested against them.
-func TestStandInRefusals(t *testing.T) {
+func TestZPAStandInRefusals(t *testing.T) {
 	s, c := zpaStandIn(t)
 	zpa := "/zpa/mgmtconfig/v1/admin/customers/" + s.CustomerID
 	tests := []struct {
@@ -70,9 +70,9 @@ func TestStandInRefusals(t *testing.T) {
 	}
 }
 
-// TestStandInPageShapes: ZPA counts are strings and an empty page has no
+// TestZPAStandInPageShapes: ZPA counts are strings and an empty page has no
 // list; ZDX ends with a null next_offset; ZIdentity links are absolute.
-func TestStandInPageShapes(t *testing.T) {
+func TestZPAStandInPageShapes(t *testing.T) {
 	s, c := zpaStandIn(t)
 	ctx := context.Background()
 
