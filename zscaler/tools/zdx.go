@@ -20,7 +20,8 @@ const (
 // zdxSpecs returns the zdx tools. Paths and models follow zscaler-sdk-go
 // zscaler/zdx/services/reports/devices/devices.go (devices),
 // reports/applications/applications.go and application_score_metrics.go
-// (applications and scores) and alerts/alerts.go (alerts).
+// (applications and scores) and alerts/alerts.go (alerts, one alert and
+// its affected devices).
 func zdxSpecs() []Spec {
 	specs := []Spec{
 		zpaSpec(Spec{
@@ -67,6 +68,24 @@ func zdxSpecs() []Spec {
 					mcp.Description("ongoing (default) or historical (resolved) alerts.")),
 			}, append(zdxRangeParams(), zpaMaxItemsParam())...),
 		}, zdxListAlerts),
+		zpaSpec(Spec{
+			Name: "zdx_get_alert", Title: "Get a ZDX alert", Toolset: zdxToolsetAlerts, Kind: Read,
+			Description: "Returns one ZDX alert by id: rule, severity, status, start and end (Unix seconds), application, and the departments, locations and geolocations it affects.",
+			Params:      []mcp.ToolOption{zdxIDParam("id", "alert", "zdx_list_alerts")},
+		}, func(ctx context.Context, c *zscaler.Client, a zpaArgs) (any, error) {
+			return zdxGet(ctx, c, nil, "alerts", zdxID(a))
+		}),
+		zpaSpec(Spec{
+			Name: "zdx_list_alert_affected_devices", Title: "List devices affected by a ZDX alert", Toolset: zdxToolsetAlerts, Kind: Read,
+			Description: "Lists the devices (with user id, name and email) affected by one ZDX alert in a time range (default the last 2 hours). Follows next_offset through every batch.",
+			Params:      append([]mcp.ToolOption{zdxIDParam("id", "alert", "zdx_list_alerts")}, append(zdxRangeParams(), zpaMaxItemsParam())...),
+		}, func(ctx context.Context, c *zscaler.Client, a zpaArgs) (any, error) {
+			q, err := zdxRangeQuery(a)
+			if err != nil {
+				return nil, err
+			}
+			return zdxCollect(ctx, c, zdxPath("alerts", zdxID(a), "affected_devices"), q, "devices", a.maxItems())
+		}),
 	}
 	for i := range specs {
 		specs[i].Service = "zdx"

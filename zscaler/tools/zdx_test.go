@@ -50,6 +50,11 @@ func TestZDXListDevices(t *testing.T) {
 		t.Errorf("devices = %q", got)
 	}
 
+	res = env.call(t, "zdx_list_alert_affected_devices", map[string]any{"id": 7346401})
+	if n := len(zpaItems(t, res)); n != 12 || len(res.reqs) != 2 {
+		t.Errorf("affected devices of a 12-device alert: %d in %d requests, want 12 in 2", n, len(res.reqs))
+	}
+
 	res = env.call(t, "zdx_list_devices", map[string]any{"max_items": 12})
 	if n := len(zpaItems(t, res)); n != 12 || res.json["truncated"] != true {
 		t.Errorf("max_items 12: %d items, truncated %v", n, res.json["truncated"])
@@ -112,6 +117,16 @@ func TestZDXReadTools(t *testing.T) {
 				t.Errorf("alerts = %q", got)
 			}
 		}},
+		{"zdx_get_alert", map[string]any{"id": 7346402}, "/zdx/v1/alerts/7346402", nil, func(t *testing.T, res zpaCallResult) {
+			if res.json["rule_name"] != "Box Web Probe Failures" || res.json["alert_status"] != "ONGOING" {
+				t.Errorf("alert = %s", res.text)
+			}
+		}},
+		{"zdx_list_alert_affected_devices", map[string]any{"id": 7346403, "to": 1732507200}, "/zdx/v1/alerts/7346403/affected_devices", url.Values{"to": {"1732507200"}}, func(t *testing.T, res zpaCallResult) {
+			if got := zpaNames(zpaItems(t, res), "userEmail"); !slices.Equal(got, []string{"jane.doe@acme.com", "jane.doe@acme.com", "john.smith@acme.com"}) {
+				t.Errorf("affected devices of users %q", got)
+			}
+		}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.tool, func(t *testing.T) {
@@ -137,6 +152,7 @@ func TestZDXErrors(t *testing.T) {
 		requests   int
 	}{
 		{"unknown device", "zdx_get_device", map[string]any{"id": 1}, []string{"404", "device 1 not found"}, 1},
+		{"unknown alert", "zdx_list_alert_affected_devices", map[string]any{"id": 5}, []string{"404", "alert 5 not found"}, 1},
 		{"unknown app trend", "zdx_get_application_score_trend", map[string]any{"id": 2}, []string{"404", "application 2 not found"}, 1},
 		{"id as string", "zdx_get_device", map[string]any{"id": "132559203"}, []string{"invalid arguments: id must be a number"}, 0},
 		{"id zero", "zdx_get_application", map[string]any{"id": 0}, []string{"invalid arguments: id must be at least 1"}, 0},

@@ -61,9 +61,13 @@ func ServeZDX(s *Server) *ZDX {
 	s.Handle("GET /zdx/v1/apps/{id}/score", z.appScore)
 	// zscaler-sdk-go zscaler/zdx/services/alerts/alerts.go:
 	// GET /zdx/v1/alerts/ongoing and /zdx/v1/alerts/historical answer
-	// {"alerts": [...], "next_offset": "..."}.
+	// {"alerts": [...], "next_offset": "..."}; GET /zdx/v1/alerts/{alert_id}
+	// one alert; GET /zdx/v1/alerts/{alert_id}/affected_devices answers
+	// {"devices": [...], "next_offset": "..."}.
 	s.Handle("GET /zdx/v1/alerts/ongoing", func(w http.ResponseWriter, r *http.Request) { z.listAlerts(w, r, "ONGOING") })
 	s.Handle("GET /zdx/v1/alerts/historical", func(w http.ResponseWriter, r *http.Request) { z.listAlerts(w, r, "RESOLVED") })
+	s.Handle("GET /zdx/v1/alerts/{id}", zdxGet(z.Alerts, "alert"))
+	s.Handle("GET /zdx/v1/alerts/{id}/affected_devices", z.affectedDevices)
 	return z
 }
 
@@ -78,11 +82,10 @@ func zdxGet(c *Collection, what string) http.HandlerFunc {
 	}
 }
 
-// zdxRange checks from and to (Unix seconds; both optional, the API then
-// uses the last 2 hours) and returns them.
+// zdxRange checks from and to (Unix seconds; to defaults to now and from
+// to 2 hours before to) and returns them.
 func zdxRange(w http.ResponseWriter, r *http.Request) (from, to int64, ok bool) {
-	to = time.Now().Unix()
-	from = to - 2*3600
+	from, to = -1, time.Now().Unix()
 	q := r.URL.Query()
 	for name, dst := range map[string]*int64{"from": &from, "to": &to} {
 		if v := q.Get(name); v != "" {
@@ -93,6 +96,9 @@ func zdxRange(w http.ResponseWriter, r *http.Request) (from, to int64, ok bool) 
 			}
 			*dst = n
 		}
+	}
+	if from < 0 {
+		from = to - 2*3600
 	}
 	if to <= from {
 		zdxError(w, http.StatusBadRequest, "INVALID_PARAM", "to must be after from")
@@ -180,4 +186,26 @@ func (z *ZDX) listAlerts(w http.ResponseWriter, r *http.Request, status string) 
 		}
 	}
 	z.zdxPage(w, r, "alerts", out)
+}
+
+// affectedDevices answers the first num_devices devices of the tenant as
+// the devices an alert affects.
+func (z *ZDX) affectedDevices(w http.ResponseWriter, r *http.Request) {
+	alert, ok := z.Alerts.Get(r.PathValue("id"))
+	if !ok {
+		zdxError(w, http.StatusNotFound, "NOT_FOUND", "alert "+r.PathValue("id")+" not found")
+		return
+	}
+	if _, _, ok := zdxRange(w, r); !ok {
+		return
+	}
+	n, _ := alert["num_devices"].(float64)
+	var out []map[string]any
+	for _, d := range z.Devices.List() {
+		if len(out) == int(n) {
+			break
+		}
+		out = append(out, map[string]any{"id": d["id"], "name": d["name"], "userid": d["userid"], "userName": d["userName"], "userEmail": d["userEmail"]})
+	}
+	z.zdxPage(w, r, "devices", out)
 }

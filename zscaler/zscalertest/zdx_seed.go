@@ -36,11 +36,11 @@ func (z *ZDX) seed() {
 	)
 	now := time.Now().Unix()
 	z.Alerts = NewCollection("id", false,
-		zdxAlert(7346401, "Zoom Poor Score APAC", "CRITICAL", "ONGOING", 5, "Zoom", 27, now-3600, 0),
-		zdxAlert(7346402, "Box Web Probe Failures", "WARNING", "ONGOING", 9, "Box", 11, now-1800, 0),
-		zdxAlert(7346403, "Teams Latency San Jose", "WARNING", "ONGOING", 1, "Microsoft Teams", 6, now-900, 0),
-		zdxAlert(7346390, "Salesforce DNS Time", "WARNING", "RESOLVED", 3, "Salesforce", 4, now-86400, now-82800),
-		zdxAlert(7346391, "Zoom Poor Score EU", "CRITICAL", "RESOLVED", 5, "Zoom", 15, now-172800, now-169200),
+		zdxAlert(7346401, "Zoom Poor Score APAC", "CRITICAL", "ONGOING", 5, "Zoom", 12, now-3600, 0),
+		zdxAlert(7346402, "Box Web Probe Failures", "WARNING", "ONGOING", 9, "Box", 4, now-1800, 0),
+		zdxAlert(7346403, "Teams Latency San Jose", "WARNING", "ONGOING", 1, "Microsoft Teams", 3, now-900, 0),
+		zdxAlert(7346390, "Salesforce DNS Time", "WARNING", "RESOLVED", 3, "Salesforce", 2, now-86400, now-82800),
+		zdxAlert(7346391, "Zoom Poor Score EU", "CRITICAL", "RESOLVED", 5, "Zoom", 5, now-172800, now-169200),
 	)
 }
 
