@@ -113,7 +113,7 @@ func zpaGetObject(ctx context.Context, c *zscaler.Client, segments ...string) (m
 	return out, nil
 }
 
-// zpaListTool returns the Run of a plain list tool over the collection at
+// zpaListRun returns the Run of a plain list tool over the collection at
 // segments, with the search and max_items arguments.
 func zpaListRun(segments ...string) func(ctx context.Context, c *zscaler.Client, a zpaArgs) (any, error) {
 	return func(ctx context.Context, c *zscaler.Client, a zpaArgs) (any, error) {
