@@ -5,8 +5,10 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
+	"sync"
 
 	"github.com/ory/fosite"
+	"github.com/ory/fosite/storage"
 
 	"github.com/zscalermcp/zscaler-mcp/resource/auth"
 	"github.com/zscalermcp/zscaler-mcp/store"
@@ -28,23 +30,56 @@ type AuditFunc func(ctx context.Context, e store.AuditEvent)
 func (f AuditFunc) Audit(ctx context.Context, e store.AuditEvent) { f(ctx, e) }
 
 // AuditLog is the default Auditor: it writes each event to a logger as a
-// structured record (message "audit") and appends it to a store's audit
-// log, which keeps it for the store's retention.
+// structured record (message "audit") at once, and appends it to a store's
+// audit log, which keeps it for the store's retention.
+//
+// Store writes are asynchronous and batched: a background writer appends
+// the events queued while the previous batch was being written in one
+// transaction (when the store is transactional), so a burst of token
+// requests costs one durable write per batch rather than one per event,
+// and the request that caused an event never waits for its write. The
+// queue is bounded: when it is full, Audit waits for room (events are
+// never dropped). Close flushes the queue; Flush waits for the events
+// queued so far to be written.
 type AuditLog struct {
 	st  store.Audit
 	log *slog.Logger
+
+	mu     sync.RWMutex // guards closed against sends on ch
+	closed bool
+	ch     chan auditItem
+	done   chan struct{}
 }
 
+// auditItem is an event to store, or (flushed != nil) a flush marker.
+type auditItem struct {
+	e       store.AuditEvent
+	flushed chan struct{}
+}
+
+// auditQueue bounds the events waiting for the writer; auditBatch bounds
+// one write.
+const (
+	auditQueue = 4096
+	auditBatch = 256
+)
+
 // NewAuditLog returns an AuditLog writing to logger (nil: discard) and st
-// (nil: log only).
+// (nil: log only). Call Close when done, to flush the last events.
 func NewAuditLog(st store.Audit, logger *slog.Logger) *AuditLog {
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
-	return &AuditLog{st: st, log: logger}
+	l := &AuditLog{st: st, log: logger}
+	if st != nil {
+		l.ch = make(chan auditItem, auditQueue)
+		l.done = make(chan struct{})
+		go l.writer()
+	}
+	return l
 }
 
-// Audit logs e and appends it to the store. Denials and reuse detections
+// Audit logs e and queues it for the store. Denials and reuse detections
 // are logged at Warn, the rest at Info. A store failure is logged.
 func (l *AuditLog) Audit(ctx context.Context, e store.AuditEvent) {
 	level := slog.LevelInfo
@@ -55,10 +90,121 @@ func (l *AuditLog) Audit(ctx context.Context, e store.AuditEvent) {
 	if l.st == nil {
 		return
 	}
-	// The event is recorded even when the request was cancelled right
-	// after the action it describes.
-	if _, err := l.st.AppendAudit(context.WithoutCancel(ctx), &e); err != nil {
-		l.log.LogAttrs(ctx, slog.LevelError, "audit: could not store the event", slog.String("event", e.Type), slog.Any("err", err))
+	l.mu.RLock()
+	defer l.mu.RUnlock()
+	if l.closed {
+		// After Close: write directly. The event is recorded even when
+		// the request was cancelled right after the action it describes.
+		l.write(context.WithoutCancel(ctx), []store.AuditEvent{e})
+		return
+	}
+	l.ch <- auditItem{e: e}
+}
+
+// Flush waits until the events queued before it are stored, or ctx ends.
+func (l *AuditLog) Flush(ctx context.Context) error {
+	if l.st == nil {
+		return nil
+	}
+	done := make(chan struct{})
+	l.mu.RLock()
+	if l.closed {
+		l.mu.RUnlock()
+		return nil
+	}
+	l.ch <- auditItem{flushed: done}
+	l.mu.RUnlock()
+	select {
+	case <-done:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// Close stores the queued events and stops the writer. Events audited
+// after Close are written synchronously.
+func (l *AuditLog) Close() error {
+	if l.st == nil {
+		return nil
+	}
+	l.mu.Lock()
+	if !l.closed {
+		l.closed = true
+		close(l.ch)
+	}
+	l.mu.Unlock()
+	<-l.done
+	return nil
+}
+
+// writer stores queued events in batches until the queue is closed.
+func (l *AuditLog) writer() {
+	defer close(l.done)
+	batch := make([]store.AuditEvent, 0, auditBatch)
+	var markers []chan struct{}
+	for it := range l.ch {
+		batch, markers = batch[:0], markers[:0]
+		add := func(it auditItem) {
+			if it.flushed != nil {
+				markers = append(markers, it.flushed)
+			} else {
+				batch = append(batch, it.e)
+			}
+		}
+		add(it)
+	drain:
+		for len(batch) < auditBatch {
+			select {
+			case it, ok := <-l.ch:
+				if !ok {
+					break drain
+				}
+				add(it)
+			default:
+				break drain
+			}
+		}
+		l.write(context.Background(), batch)
+		for _, m := range markers {
+			close(m)
+		}
+	}
+}
+
+// write appends events in one transaction when the store supports them,
+// else one by one.
+func (l *AuditLog) write(ctx context.Context, events []store.AuditEvent) {
+	if len(events) == 0 {
+		return
+	}
+	fail := func(err error) {
+		l.log.LogAttrs(ctx, slog.LevelError, "audit: could not store events",
+			slog.Int("events", len(events)), slog.String("first", events[0].Type), slog.Any("err", err))
+	}
+	tx, ok := l.st.(storage.Transactional)
+	if !ok || len(events) == 1 {
+		for i := range events {
+			if _, err := l.st.AppendAudit(ctx, &events[i]); err != nil {
+				fail(err)
+			}
+		}
+		return
+	}
+	txCtx, err := tx.BeginTX(ctx)
+	if err != nil {
+		fail(err)
+		return
+	}
+	for i := range events {
+		if _, err := l.st.AppendAudit(txCtx, &events[i]); err != nil {
+			_ = tx.Rollback(txCtx)
+			fail(err)
+			return
+		}
+	}
+	if err := tx.Commit(txCtx); err != nil {
+		fail(err)
 	}
 }
 

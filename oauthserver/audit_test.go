@@ -5,10 +5,12 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"net/url"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -22,6 +24,9 @@ import (
 // auditEvents returns every stored audit event, oldest first.
 func (e *loginEnv) auditEvents() []store.AuditEvent {
 	e.t.Helper()
+	if err := e.srv.FlushAudit(context.Background()); err != nil {
+		e.t.Fatal(err)
+	}
 	evs, err := e.st.ListAudit(context.Background(), store.AuditFilter{})
 	if err != nil {
 		e.t.Fatal(err)
@@ -229,6 +234,9 @@ func TestAuditLog(t *testing.T) {
 	if _, ok := rec["idp"]; ok {
 		t.Error("empty fields are logged")
 	}
+	if err := l.Flush(context.Background()); err != nil {
+		t.Fatal(err)
+	}
 	evs, err := st.ListAudit(context.Background(), store.AuditFilter{})
 	if err != nil || len(evs) != 1 || evs[0].GrantID != "g1" {
 		t.Fatalf("stored: %v, %v", evs, err)
@@ -263,6 +271,7 @@ func TestAuditRegistration(t *testing.T) {
 		t.Fatalf("authorize with a mismatched document: %d", resp.StatusCode)
 	}
 
+	e.flushAudit()
 	evs, err := e.st.ListAudit(context.Background(), store.AuditFilter{})
 	if err != nil {
 		t.Fatal(err)
@@ -277,6 +286,7 @@ func TestAuditRegistration(t *testing.T) {
 			t.Errorf("%s: client %q ip %q", ev.Type, ev.ClientID, ev.IP)
 		}
 	}
+	ce.flushAudit()
 	cevs, err := ce.st.ListAudit(context.Background(), store.AuditFilter{})
 	if err != nil {
 		t.Fatal(err)
@@ -304,6 +314,7 @@ func TestAuditRefreshPolicy(t *testing.T) {
 	if status, body := e.refresh(e.conf, str(body, "refresh_token"), nil); status != http.StatusBadRequest || body["error"] != "invalid_grant" {
 		t.Fatalf("refresh refused by policy: %d %v", status, body)
 	}
+	e.flushAudit()
 	evs, err := e.st.ListAudit(context.Background(), store.AuditFilter{})
 	if err != nil {
 		t.Fatal(err)
@@ -315,5 +326,59 @@ func TestAuditRefreshPolicy(t *testing.T) {
 	}
 	if _, err := e.st.GetGrant(context.Background(), ev.GrantID); !errors.Is(err, store.ErrNotFound) {
 		t.Errorf("grant after the refusal: %v", err)
+	}
+}
+
+// flushAudit waits for the server's batched audit writes.
+func (e *env) flushAudit() {
+	e.t.Helper()
+	if err := e.srv.FlushAudit(context.Background()); err != nil {
+		e.t.Fatal(err)
+	}
+}
+
+// TestAuditLogBatches: events audited concurrently are all stored, each
+// goroutine's in its order, and Close stores what is still queued; an
+// event audited after Close is still stored.
+func TestAuditLogBatches(t *testing.T) {
+	st, err := sqlite.Open(context.Background(), t.TempDir()+"/as.db", sqlite.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = st.Close() })
+	l := NewAuditLog(st, nil)
+	const writers, each = 8, 300
+	var wg sync.WaitGroup
+	for w := range writers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range each {
+				l.Audit(context.Background(), store.AuditEvent{Type: store.AuditTokenIssued, Outcome: store.OutcomeSuccess,
+					ClientID: fmt.Sprintf("w%d", w), GrantID: fmt.Sprintf("%04d", i)})
+			}
+		}()
+	}
+	wg.Wait()
+	if err := l.Close(); err != nil {
+		t.Fatal(err)
+	}
+	l.Audit(context.Background(), store.AuditEvent{Type: store.AuditTokenRevoked, Outcome: store.OutcomeSuccess, ClientID: "after-close"})
+	evs, err := st.ListAudit(context.Background(), store.AuditFilter{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(evs) != writers*each+1 {
+		t.Fatalf("stored %d events, want %d", len(evs), writers*each+1)
+	}
+	last := map[string]string{}
+	for _, ev := range evs[:len(evs)-1] {
+		if prev, ok := last[ev.ClientID]; ok && ev.GrantID <= prev {
+			t.Fatalf("writer %s: event %s stored after %s", ev.ClientID, ev.GrantID, prev)
+		}
+		last[ev.ClientID] = ev.GrantID
+	}
+	if evs[len(evs)-1].ClientID != "after-close" {
+		t.Errorf("last event %+v", evs[len(evs)-1])
 	}
 }

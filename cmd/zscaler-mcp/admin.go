@@ -195,7 +195,9 @@ func adminAudit(ctx context.Context, st store.Audit, e store.AuditEvent) {
 	if e.Reason == "" {
 		e.Reason = "admin command"
 	}
-	oauthserver.NewAuditLog(st, nil).Audit(ctx, e)
+	l := oauthserver.NewAuditLog(st, nil)
+	defer l.Close()
+	l.Audit(ctx, e)
 }
 
 // fail prints err for the operator and returns exit code 1.
@@ -233,6 +235,7 @@ func auditIdPRemoved(ctx context.Context, st any, logger *slog.Logger, id string
 		return
 	}
 	l := oauthserver.NewAuditLog(a, logger)
+	defer l.Close()
 	for _, g := range grantIDs {
 		l.Audit(ctx, store.AuditEvent{Type: store.AuditTokenRevoked, Outcome: store.OutcomeSuccess, IdP: id, GrantID: g,
 			Reason: "config reload removed the IdP"})

@@ -43,6 +43,7 @@ type oidcProxy struct {
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
 	store  *sqlite.Store
+	as     *oauthserver.Server
 }
 
 // startOIDCProxy opens the store and the upstream IdPs, builds the
@@ -111,6 +112,7 @@ func startOIDCProxy(ctx context.Context, cfg *config, logger *slog.Logger) (_ *o
 
 	issuer := as.Issuer()
 	p := &oidcProxy{
+		as:        as,
 		Validator: v,
 		// The issuer is the public URL, byte for byte as the AS metadata's
 		// issuer; the PRM's resource follows the alias the client used.
@@ -152,6 +154,9 @@ func (p *oidcProxy) goRun(f func()) {
 func (p *oidcProxy) Close() error {
 	p.cancel()
 	p.wg.Wait()
+	if err := p.as.Close(); err != nil {
+		return fmt.Errorf("flush the audit log: %w", err)
+	}
 	if err := p.store.Close(); err != nil {
 		return fmt.Errorf("close the store: %w", err)
 	}
