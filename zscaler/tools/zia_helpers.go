@@ -329,3 +329,26 @@ func ziaSend(ctx context.Context, c *zscaler.Client, service, method, path strin
 	}
 	return out, nil
 }
+
+// ziaIDPath is path/{id}.
+func ziaIDPath(path string, id int) string { return path + "/" + strconv.Itoa(id) }
+
+// ziaActivationNote ends the description of every ZIA write tool.
+const ziaActivationNote = " ZIA changes are staged: they take effect after zia_activate_changes."
+
+// ziaTrim filters an unpaged list with keep (nil keeps all) and cuts it to max.
+func ziaTrim(all []map[string]any, keep func(map[string]any) bool, max int) ziaListResult {
+	if keep != nil {
+		kept := make([]map[string]any, 0, len(all))
+		for _, it := range all {
+			if keep(it) {
+				kept = append(kept, it)
+			}
+		}
+		all = kept
+	}
+	if len(all) > max {
+		return ziaResult(all[:max], true)
+	}
+	return ziaResult(all, false)
+}

@@ -146,6 +146,13 @@ func (z *ZIA) serveURLCategories(s *Server) {
 		if r.URL.Query().Get("customOnly") == "true" {
 			all = slices.DeleteFunc(all, func(o map[string]any) bool { c, _ := o["customCategory"].(bool); return !c })
 		}
+		if r.URL.Query().Get("includeOnlyUrlKeywordCounts") == "true" {
+			for _, o := range all {
+				for _, f := range []string{"urls", "keywords", "dbCategorizedUrls", "ipRanges", "keywordsRetainingParentCategory"} {
+					delete(o, f)
+				}
+			}
+		}
 		WriteJSON(w, http.StatusOK, all)
 	})
 	s.Handle("GET "+base+"/{id}", func(w http.ResponseWriter, r *http.Request) {

@@ -1,0 +1,32 @@
+package tools
+
+import "github.com/mark3labs/mcp-go/mcp"
+
+// Users, departments and groups: zscaler-sdk-go zscaler/zia/services/usermanagement/
+// {users,departments,groups} (GET /users?search=&dept=&group=&page=&pageSize=).
+
+const (
+	ziaUsersPath       = ziaAPI + "/users"
+	ziaDepartmentsPath = ziaAPI + "/departments"
+	ziaGroupsPath      = ziaAPI + "/groups"
+)
+
+func ziaUserSpecs() []Spec {
+	const ts = "zia_users"
+	return []Spec{
+		ziaPagedList("zia_list_users", "List ZIA users",
+			"List ZIA users with their email, department and groups. Filter by name/email (search), department name (dept) or group name (group).",
+			ts, ziaUsersPath, "search", "Case-insensitive substring of the user name or email (searched by the API).",
+			map[string]string{"dept": "dept", "group": "group"},
+			mcp.WithString("dept", mcp.Description("Only users of departments whose name contains this text.")),
+			mcp.WithString("group", mcp.Description("Only users in a group whose name contains this text."))),
+		ziaGetByID("zia_get_user", "Get a ZIA user",
+			"Get one ZIA user by id with department, groups and admin flag.", ts, ziaUsersPath, "User id (zia_list_users)."),
+		ziaPagedList("zia_list_departments", "List ZIA departments",
+			"List ZIA departments (used as criteria in policy rules).",
+			ts, ziaDepartmentsPath, "search", "Case-insensitive substring of the department name (searched by the API).", nil),
+		ziaPagedList("zia_list_groups", "List ZIA groups",
+			"List ZIA user groups (used as criteria in policy rules).",
+			ts, ziaGroupsPath, "search", "Case-insensitive substring of the group name (searched by the API).", nil),
+	}
+}
