@@ -412,7 +412,7 @@ func TestZIAErrors(t *testing.T) {
 			errs:  []string{"503", "injected failure 503"},
 		},
 		{
-			name: "an error on page 2 fails the whole list", tool: "zia_list_users", args: map[string]any{"page_size": 2},
+			name: "500 on a paged list", tool: "zia_list_users", args: map[string]any{"page_size": 2},
 			setup: func(h *ziaHarness) { h.srv.Fail(http.MethodGet, "/zia/api/v1/users", 500, 100, "3600") },
 			reqs:  []ziaReq{{method: "GET", path: "/zia/api/v1/users", query: ziaPage("1", "2")}},
 			errs:  []string{"500", "injected failure 500"},
