@@ -111,6 +111,8 @@ type ziaReq struct {
 	query url.Values
 	// body, when set, checks the decoded JSON body.
 	body func(t *testing.T, b map[string]any)
+	// bodyJSON, when set, is the exact expected JSON body (any JSON value).
+	bodyJSON string
 }
 
 func ziaCheckRequests(t *testing.T, got []zscalertest.Recorded, want []ziaReq) {
@@ -136,6 +138,12 @@ func ziaCheckRequests(t *testing.T, got []zscalertest.Recorded, want []ziaReq) {
 		}
 		if !reflect.DeepEqual(q, w.query) {
 			t.Errorf("request %d %s %s: query %v, want %v", i, g.Method, g.Path, q, w.query)
+		}
+		if w.bodyJSON != "" {
+			var gotV, wantV any
+			if json.Unmarshal(g.Body, &gotV) != nil || json.Unmarshal([]byte(w.bodyJSON), &wantV) != nil || !reflect.DeepEqual(gotV, wantV) {
+				t.Errorf("request %d: body %s, want %s", i, g.Body, w.bodyJSON)
+			}
 		}
 		if w.body != nil {
 			var b map[string]any

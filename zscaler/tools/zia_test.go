@@ -5,6 +5,7 @@ import (
 	"net/url"
 	"reflect"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -225,6 +226,25 @@ func TestZIAGetTools(t *testing.T) {
 			check: ziaWantField("urls", []any{".badsite.example", "malware.example.net"}),
 		},
 		{
+			name: "URL lookup", tool: "zia_lookup_urls",
+			args: map[string]any{"urls": []any{"https://new.malware.example.net/x", "news.example.com", "unknown.example"}},
+			setup: func(h *ziaHarness) {
+				// Subdomains of a custom category's .domain entry match it.
+				h.call(ziaCtx(h.t), "zia_update_url_category", map[string]any{"id": "CUSTOM_01", "list_action": "ADD_TO_LIST", "urls": []any{".malware.example.net"}})
+			},
+			reqs: []ziaReq{{method: "POST", path: "/zia/api/v1/urlLookup", bodyJSON: `["https://new.malware.example.net/x","news.example.com","unknown.example"]`}},
+			check: func(t *testing.T, h *ziaHarness, out map[string]any) {
+				var got [][]any
+				for _, it := range out["items"].([]any) {
+					got = append(got, it.(map[string]any)["urlClassifications"].([]any))
+				}
+				want := [][]any{{"CUSTOM_01"}, {"NEWS_AND_MEDIA"}, {"MISCELLANEOUS_OR_UNKNOWN"}}
+				if !reflect.DeepEqual(got, want) {
+					t.Errorf("classifications %v, want %v", got, want)
+				}
+			},
+		},
+		{
 			name: "activation status", tool: "zia_get_activation_status", args: map[string]any{},
 			reqs: []ziaReq{{method: "GET", path: "/zia/api/v1/status"}}, check: ziaWantField("status", "ACTIVE"),
 		},
@@ -431,6 +451,10 @@ func TestZIAInvalidArguments(t *testing.T) {
 		{"zia_get_user", map[string]any{"id": 1.5}, "id must be a whole number"},
 		{"zia_get_user", map[string]any{"id": 0}, "id must be between 1"},
 		{"zia_get_url_category", map[string]any{"id": "../users"}, "id must be a URL category id"},
+		{"zia_lookup_urls", map[string]any{}, "urls is required"},
+		{"zia_lookup_urls", map[string]any{"urls": []any{}}, "urls must hold 1 to 100 URLs, got 0"},
+		{"zia_lookup_urls", map[string]any{"urls": make([]any, 2)}, "urls[0] must be a non-empty string"},
+		{"zia_lookup_urls", map[string]any{"urls": ziaManyURLs(101)}, "urls must hold 1 to 100 URLs, got 101"},
 		{"zia_list_users", map[string]any{"max_items": 0}, "max_items must be between 1 and 1000"},
 		{"zia_list_users", map[string]any{"page_size": 1001}, "page_size must be between 1 and 1000"},
 		{"zia_list_users", map[string]any{"search": 7}, "search must be a string"},
@@ -531,4 +555,12 @@ func TestZIACatalogue(t *testing.T) {
 	if !reflect.DeepEqual(ziaSuperCategories, zscalertest.ZIASuperCategories) {
 		t.Errorf("tool super categories %v differ from the stand-in's %v", ziaSuperCategories, zscalertest.ZIASuperCategories)
 	}
+}
+
+func ziaManyURLs(n int) []any {
+	out := make([]any, n)
+	for i := range out {
+		out[i] = "host" + strconv.Itoa(i) + ".example"
+	}
+	return out
 }

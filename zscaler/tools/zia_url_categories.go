@@ -153,6 +153,31 @@ func ziaURLCategorySpecs() []Spec {
 			},
 		},
 		{
+			Name: "zia_lookup_urls", Title: "Look up ZIA URL categories of URLs", Service: "zia", Toolset: ts, Kind: Read,
+			Description: "Look up which URL categories (predefined and custom) ZIA puts up to 100 URLs or domains in, and any security alert classifications. " +
+				"Use it to see which URL filtering rules would match a site.",
+			Params: []mcp.ToolOption{mcp.WithArray("urls", mcp.Required(), mcp.MinItems(1), mcp.MaxItems(100), mcp.WithStringItems(mcp.MinLength(1)),
+				mcp.Description("URLs or domains to classify, e.g. [\"www.example.com\", \"https://example.org/path\"]."))},
+			Run: func(ctx context.Context, c *zscaler.Client, req mcp.CallToolRequest) (any, error) {
+				a := ziaArgsOf(req)
+				if !a.has("urls") {
+					return nil, Argf("urls is required")
+				}
+				urls, err := a.strs("urls")
+				if err != nil {
+					return nil, err
+				}
+				if len(urls) == 0 || len(urls) > 100 {
+					return nil, Argf("urls must hold 1 to 100 URLs, got %d", len(urls))
+				}
+				var out []map[string]any
+				if err := c.Do(ctx, zscaler.Request{Service: "zia", Method: http.MethodPost, Path: ziaAPI + "/urlLookup", Body: urls}, &out); err != nil {
+					return nil, err
+				}
+				return ziaResult(out, false), nil
+			},
+		},
+		{
 			Name: "zia_get_url_category", Title: "Get a ZIA URL category", Service: "zia", Toolset: ts, Kind: Read,
 			Description: "Get one ZIA URL category by id, with its URLs, keywords, IP ranges and super category.",
 			Params:      []mcp.ToolOption{ziaCategoryIDParam()},

@@ -1,6 +1,7 @@
 package zscalertest
 
 import (
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"slices"
@@ -66,6 +67,10 @@ func ServeZIA(s *Server) *ZIA {
 	// (string ids, bare-array list without pagination, customOnly filter,
 	// PUT ?action=ADD_TO_LIST|REMOVE_FROM_LIST for incremental edits).
 	z.serveURLCategories(s)
+
+	// URL lookup: zscaler-sdk-go zscaler/zia/services/urlcategories/urlcategories.go
+	// GetURLLookup (POST /urlLookup with a JSON array of at most 100 URLs).
+	s.Handle("POST /zia/api/v1/urlLookup", z.lookupURLs)
 
 	// URL filtering rules: zscaler-sdk-go zscaler/zia/services/urlfilteringpolicies/urlfilteringpolicies.go
 	// (paged bare array via common.ReadAllPages, CRUD on /urlFilteringRules/{id}).
@@ -345,4 +350,54 @@ func ziaCountURLs(o map[string]any) {
 		"totalUrlCount": n("urls") + n("dbCategorizedUrls"), "retainParentUrlCount": n("dbCategorizedUrls"),
 		"totalKeywordCount": n("keywords"), "retainParentKeywordCount": 0,
 	}
+}
+
+// ziaKnownHosts classifies a few well-known hosts like the ZIA URL database.
+var ziaKnownHosts = map[string]string{
+	"news.example.com": "NEWS_AND_MEDIA", "search.example.com": "WEB_SEARCH",
+	"casino.example.com": "GAMBLING", "shop.example.com": "ONLINE_SHOPPING",
+}
+
+// lookupURLs answers [{"url", "urlClassifications", "urlClassificationsWithSecurityAlert"}]:
+// the custom categories listing the host (exact or .suffix), else the
+// predefined category of a known host, else MISCELLANEOUS_OR_UNKNOWN.
+func (z *ZIA) lookupURLs(w http.ResponseWriter, r *http.Request) {
+	var urls []string
+	if err := json.NewDecoder(r.Body).Decode(&urls); err != nil || len(urls) == 0 {
+		ziaBadRequest(w, "body must be a non-empty JSON array of URLs")
+		return
+	}
+	if len(urls) > 100 {
+		ziaBadRequest(w, "at most 100 URLs can be looked up at once")
+		return
+	}
+	cats := z.URLCategories.List()
+	out := make([]map[string]any, 0, len(urls))
+	for _, u := range urls {
+		host := strings.ToLower(u)
+		if i := strings.Index(host, "://"); i >= 0 {
+			host = host[i+3:]
+		}
+		host, _, _ = strings.Cut(host, "/")
+		var classes []string
+		for _, c := range cats {
+			list, _ := c["urls"].([]any)
+			for _, e := range list {
+				p, _ := e.(string)
+				if p == host || (strings.HasPrefix(p, ".") && (strings.HasSuffix(host, p) || host == p[1:])) {
+					classes = append(classes, c["id"].(string))
+					break
+				}
+			}
+		}
+		if len(classes) == 0 {
+			if c, ok := ziaKnownHosts[host]; ok {
+				classes = []string{c}
+			} else {
+				classes = []string{"MISCELLANEOUS_OR_UNKNOWN"}
+			}
+		}
+		out = append(out, map[string]any{"url": u, "urlClassifications": classes, "urlClassificationsWithSecurityAlert": []string{}})
+	}
+	WriteJSON(w, http.StatusOK, out)
 }
