@@ -28,7 +28,11 @@ type ziaHarness struct {
 	cli *client.Client
 }
 
-func newZIAHarness(t *testing.T) *ziaHarness {
+// newZIAHarness starts a harness. With validate, mcp-go also checks every
+// call's arguments against the tool's input schema before Run sees them
+// (production does not turn that on, so Run validates on its own; the
+// valid-call tests use it to prove the schemas accept what they send).
+func newZIAHarness(t *testing.T, validate bool) *ziaHarness {
 	t.Helper()
 	ctx := context.Background()
 	s := zscalertest.New(t)
@@ -37,7 +41,11 @@ func newZIAHarness(t *testing.T) *ziaHarness {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ms := server.NewMCPServer("zia-test", "1", server.WithToolCapabilities(false))
+	opts := []server.ServerOption{server.WithToolCapabilities(false)}
+	if validate {
+		opts = append(opts, server.WithInputSchemaValidation())
+	}
+	ms := server.NewMCPServer("zia-test", "1", opts...)
 	for _, tl := range Build(append(ziaSpecs(), zccSpecs()...), c) {
 		ms.AddTool(tl.Def, tl.Handler)
 	}

@@ -31,7 +31,7 @@ func ziaRunCases(t *testing.T, cases []ziaCase) {
 	t.Helper()
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			h := newZIAHarness(t)
+			h := newZIAHarness(t, true)
 			if tc.setup != nil {
 				tc.setup(h)
 			}
@@ -476,7 +476,12 @@ func TestZIAInvalidArguments(t *testing.T) {
 		{"zcc_list_devices", map[string]any{"os_type": "beos"}, "os_type must be one of"},
 		{"zcc_list_devices", map[string]any{"page_size": 5001}, "page_size must be between 1 and 5000"},
 	}
-	h := newZIAHarness(t)
+	// Run's own checks (production: mcp-go does not validate schemas).
+	h := newZIAHarness(t, false)
+	// The same calls with mcp-go's schema validation on: rejected too,
+	// whether by the schema or by Run, and never sent to the API.
+	hv := newZIAHarness(t, true)
+	schemaRejected := 0
 	for _, tc := range bad {
 		t.Run(tc.tool+"/"+tc.want, func(t *testing.T) {
 			res, text, got := h.call(ziaCtx(t), tc.tool, tc.args)
@@ -486,7 +491,20 @@ func TestZIAInvalidArguments(t *testing.T) {
 			if len(got) != 0 {
 				t.Errorf("invalid arguments reached the API: %v", got)
 			}
+			res, text, got = hv.call(ziaCtx(t), tc.tool, tc.args)
+			if !res.IsError || len(got) != 0 {
+				t.Errorf("with schema validation: isError=%v %q, %d API requests", res.IsError, text, len(got))
+			}
+			if !strings.HasPrefix(text, "invalid arguments: ") {
+				schemaRejected++
+			}
 		})
+	}
+	t.Logf("the input schemas alone rejected %d of %d invalid calls", schemaRejected, len(bad))
+	// Most bad calls break the declared schema (types, enums, ranges,
+	// required fields, patterns); the rest are rules a schema cannot say.
+	if schemaRejected < len(bad)/2 {
+		t.Errorf("the input schemas rejected only %d of %d invalid calls", schemaRejected, len(bad))
 	}
 }
 
