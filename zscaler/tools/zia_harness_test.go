@@ -66,29 +66,11 @@ func newZIAHarness(t *testing.T, validate bool) *ziaHarness {
 	return h
 }
 
-// ziaTestConfig points a client at the stand-in. When the client has
-// per-service rate limits (Config.RateLimits, added alongside this
-// package), they are lifted for the tests through reflection, so this file
-// compiles whether or not that field exists yet: the defaults (ZIA DELETE
-// 1/min, ZCC 90/h) would otherwise make the tests take minutes.
+// ziaTestConfig points a client at the stand-in. Every case builds its own
+// client, so the client-side rate limiter's burst covers most cases; the
+// paged ones wait for it briefly.
 func ziaTestConfig(s *zscalertest.Server) zscaler.Config {
-	cfg := zscaler.Config{ClientID: s.ClientID, ClientSecret: s.ClientSecret, TokenURL: s.TokenURL, BaseURL: s.URL, Timeout: 5 * time.Second}
-	f := reflect.ValueOf(&cfg).Elem().FieldByName("RateLimits")
-	if !f.IsValid() || f.Kind() != reflect.Map || f.Type().Elem().Kind() != reflect.Struct {
-		return cfg
-	}
-	m := reflect.MakeMap(f.Type())
-	for _, svc := range []string{"zia", "zcc"} {
-		lim := reflect.New(f.Type().Elem()).Elem()
-		for i := range lim.NumField() {
-			if rf := lim.Field(i).FieldByName("Rate"); rf.IsValid() && rf.CanSet() && rf.Kind() == reflect.Float64 {
-				rf.SetFloat(-1) // unlimited
-			}
-		}
-		m.SetMapIndex(reflect.ValueOf(svc), lim)
-	}
-	f.Set(m)
-	return cfg
+	return zscaler.Config{ClientID: s.ClientID, ClientSecret: s.ClientSecret, TokenURL: s.TokenURL, BaseURL: s.URL, Timeout: 5 * time.Second}
 }
 
 // call runs a tool through the MCP client and returns the result, its
