@@ -210,8 +210,8 @@ func ziaURLCategorySpecs() []Spec {
 		},
 		{
 			Name: "zia_update_url_category", Title: "Update a ZIA URL category", Service: "zia", Toolset: ts, Kind: Write, Idempotent: true,
-			Description: "Update a ZIA URL category. Only the fields given change. With list_action REPLACE (default) the given lists replace the current ones; " +
-				"ADD_TO_LIST / REMOVE_FROM_LIST add or remove just the given URLs, keywords or IP ranges." + ziaActivationNote,
+			Description: "Update a ZIA URL category, changing only the fields given: with list_action REPLACE (default) the given lists replace the current ones, " +
+				"with ADD_TO_LIST / REMOVE_FROM_LIST just the given URLs, keywords or IP ranges are added or removed." + ziaActivationNote,
 			Params: append([]mcp.ToolOption{
 				ziaCategoryIDParam(),
 				mcp.WithString("list_action", mcp.Enum("REPLACE", "ADD_TO_LIST", "REMOVE_FROM_LIST"),

@@ -163,7 +163,7 @@ func ziaURLFilteringSpecs() []Spec {
 		},
 		{
 			Name: "zia_update_url_filtering_rule", Title: "Update a ZIA URL filtering rule", Service: "zia", Toolset: ts, Kind: Write, Idempotent: true,
-			Description: "Update a ZIA URL filtering rule by id. Only the fields given change (lists given replace the current list); the rest of the rule is kept." + ziaActivationNote,
+			Description: "Update a ZIA URL filtering rule by id, changing only the fields given (a list given replaces the current list; the rest of the rule is kept)." + ziaActivationNote,
 			Params:      append([]mcp.ToolOption{mcp.WithInteger("id", mcp.Required(), mcp.Min(1), mcp.Description("URL filtering rule id."))}, ziaURLRuleParams(false)...),
 			Run: func(ctx context.Context, c *zscaler.Client, req mcp.CallToolRequest) (any, error) {
 				a := ziaArgsOf(req)

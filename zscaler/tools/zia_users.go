@@ -15,7 +15,7 @@ func ziaUserSpecs() []Spec {
 	const ts = "zia_users"
 	return []Spec{
 		ziaPagedList("zia_list_users", "List ZIA users",
-			"List ZIA users with their email, department and groups. Filter by name/email (search), department name (dept) or group name (group).",
+			"List ZIA users with their email, department and groups, filtered by name or email (search), department name (dept) or group name (group).",
 			ts, ziaUsersPath, "search", "Case-insensitive substring of the user name or email (searched by the API).",
 			map[string]string{"dept": "dept", "group": "group"},
 			mcp.WithString("dept", mcp.Description("Only users of departments whose name contains this text.")),
