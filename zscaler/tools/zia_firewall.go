@@ -2,6 +2,7 @@ package tools
 
 import (
 	"context"
+	"net/http"
 
 	"github.com/mark3labs/mcp-go/mcp"
 
@@ -50,8 +51,34 @@ func ziaFirewallSpecs() []Spec {
 				return ziaTrim(all, ziaNameMatches(search, "name"), max), nil
 			},
 		},
+		ziaGetByID("zia_get_ip_destination_group", "Get a ZIA IP destination group",
+			"Get one ZIA IP destination group by id with its type and addresses.", ts, ziaIPDestGroupsPath, "IP destination group id (zia_list_ip_destination_groups)."),
 		ziaPagedList("zia_list_rule_labels", "List ZIA rule labels",
 			"List ZIA rule labels (tags that group policy rules) with how many rules reference each.",
 			"zia_rule_labels", ziaRuleLabelsPath, "search", "Case-insensitive substring of the label name.", nil),
+		ziaGetByID("zia_get_rule_label", "Get a ZIA rule label",
+			"Get one ZIA rule label by id with how many rules reference it.", "zia_rule_labels", ziaRuleLabelsPath, "Rule label id (zia_list_rule_labels)."),
+		{
+			Name: "zia_create_rule_label", Title: "Create a ZIA rule label", Service: "zia", Toolset: "zia_rule_labels", Kind: Write,
+			Description: "Create a ZIA rule label (a tag to group policy rules, e.g. by project or change ticket); returns it with its id." + ziaActivationNote,
+			Params: []mcp.ToolOption{
+				mcp.WithString("name", mcp.Required(), mcp.MinLength(1), mcp.Description("Label name, unique in the tenant.")),
+				mcp.WithString("description", mcp.Description("Free-text description.")),
+			},
+			Run: func(ctx context.Context, c *zscaler.Client, req mcp.CallToolRequest) (any, error) {
+				a := ziaArgsOf(req)
+				name, err := a.str("name", true)
+				if err != nil {
+					return nil, err
+				}
+				desc, err := a.str("description", false)
+				if err != nil {
+					return nil, err
+				}
+				return ziaSend(ctx, c, "zia", http.MethodPost, ziaRuleLabelsPath, nil, map[string]any{"name": name, "description": desc})
+			},
+		},
+		ziaDeleteByID("zia_delete_rule_label", "Delete a ZIA rule label",
+			"Delete a ZIA rule label by id (rules keep working, they just lose the label)."+ziaActivationNote, "zia_rule_labels", ziaRuleLabelsPath, "Rule label id."),
 	}
 }

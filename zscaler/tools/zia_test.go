@@ -226,6 +226,23 @@ func TestZIAGetTools(t *testing.T) {
 			check: ziaWantField("urls", []any{".badsite.example", "malware.example.net"}),
 		},
 		{
+			name: "department", tool: "zia_get_department", args: map[string]any{"id": 22},
+			reqs: []ziaReq{{method: "GET", path: "/zia/api/v1/departments/22"}}, check: ziaWantField("name", "Finance"),
+		},
+		{
+			name: "group", tool: "zia_get_group", args: map[string]any{"id": 13},
+			reqs: []ziaReq{{method: "GET", path: "/zia/api/v1/groups/13"}}, check: ziaWantField("name", "Admins"),
+		},
+		{
+			name: "rule label", tool: "zia_get_rule_label", args: map[string]any{"id": 601},
+			reqs: []ziaReq{{method: "GET", path: "/zia/api/v1/ruleLabels/601"}}, check: ziaWantField("name", "PCI"),
+		},
+		{
+			name: "IP destination group", tool: "zia_get_ip_destination_group", args: map[string]any{"id": 302},
+			reqs:  []ziaReq{{method: "GET", path: "/zia/api/v1/ipDestinationGroups/302"}},
+			check: ziaWantField("addresses", []any{"*.salesforce.com", "*.workday.com"}),
+		},
+		{
 			name: "URL lookup", tool: "zia_lookup_urls",
 			args: map[string]any{"urls": []any{"https://new.malware.example.net/x", "news.example.com", "unknown.example"}},
 			setup: func(h *ziaHarness) {
@@ -374,6 +391,20 @@ func TestZIAWriteTools(t *testing.T) {
 			},
 		},
 		{
+			name: "create rule label", tool: "zia_create_rule_label", args: map[string]any{"name": "CHG-1234", "description": "change ticket"},
+			reqs:  []ziaReq{{method: "POST", path: "/zia/api/v1/ruleLabels", bodyJSON: `{"name":"CHG-1234","description":"change ticket"}`}},
+			check: ziaWantField("id", float64(603)),
+		},
+		{
+			name: "delete rule label", tool: "zia_delete_rule_label", args: map[string]any{"id": 602},
+			reqs: []ziaReq{{method: "DELETE", path: "/zia/api/v1/ruleLabels/602"}},
+			check: func(t *testing.T, h *ziaHarness, out map[string]any) {
+				if _, ok := h.zia.RuleLabels.Get("602"); ok || out["deleted"] != true {
+					t.Errorf("label 602 still exists or result %v", out)
+				}
+			},
+		},
+		{
 			name: "activate", tool: "zia_activate_changes", args: map[string]any{},
 			setup: func(h *ziaHarness) {
 				h.call(ziaCtx(h.t), "zia_update_url_filtering_rule", map[string]any{"id": 101, "description": "x"})
@@ -473,6 +504,8 @@ func TestZIAInvalidArguments(t *testing.T) {
 		{"zia_create_url_filtering_rule", map[string]any{"name": "r", "order": 1, "action": "BLOCK", "group_ids": []any{"eleven"}}, "group_ids[0] must be a positive whole number"},
 		{"zia_update_url_filtering_rule", map[string]any{"id": 101, "rank": 9}, "rank must be between 0 and 7"},
 		{"zia_update_url_filtering_rule", map[string]any{"id": 101}, "give at least one field to change"},
+		{"zia_create_rule_label", map[string]any{"name": ""}, "name must not be empty"},
+		{"zia_delete_rule_label", map[string]any{"id": -3}, "id must be between 1"},
 		{"zcc_list_devices", map[string]any{"os_type": "beos"}, "os_type must be one of"},
 		{"zcc_list_devices", map[string]any{"page_size": 5001}, "page_size must be between 1 and 5000"},
 	}

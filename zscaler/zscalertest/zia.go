@@ -94,7 +94,13 @@ func ServeZIA(s *Server) *ZIA {
 		filters: map[string][]string{"search": {"name"}}})
 	// Rule labels: zscaler-sdk-go zscaler/zia/services/rule_labels/rule_labels.go.
 	ziaServeCRUD(s, ziaResource{path: "/zia/api/v1/ruleLabels", what: "rule label", coll: z.RuleLabels,
-		filters: map[string][]string{"search": {"name"}}})
+		filters: map[string][]string{"search": {"name"}}, writable: true, changed: changed,
+		validate: func(o map[string]any) string {
+			if n, _ := o["name"].(string); strings.TrimSpace(n) == "" {
+				return "name is required"
+			}
+			return ""
+		}})
 	// IP destination groups: zscaler-sdk-go zscaler/zia/services/firewallpolicies/ipdestinationgroups/ipdestinationgroups.go
 	// (a bare array without pagination).
 	s.Handle("GET /zia/api/v1/ipDestinationGroups", func(w http.ResponseWriter, r *http.Request) {
