@@ -2,6 +2,8 @@ package tools
 
 import (
 	"context"
+	"encoding/json"
+	"fmt"
 	"net/url"
 	"strconv"
 
@@ -64,6 +66,35 @@ func zccSpecs() []Spec {
 			},
 		},
 		{
+			Name: "zcc_get_device_details", Title: "Get ZCC device details", Service: "zcc", Toolset: "zcc_devices", Kind: Read,
+			Description: "Get the details of one Zscaler Client Connector device (hostname, user, OS and agent versions, tunnel version, policy, last seen, rooted) by its udid and/or enrolled username.",
+			Params: []mcp.ToolOption{
+				mcp.WithString("udid", mcp.Description("Device udid, from zcc_list_devices.")),
+				mcp.WithString("username", mcp.Description("Enrolled user name, e.g. jdoe@acme.com.")),
+			},
+			Run: func(ctx context.Context, c *zscaler.Client, req mcp.CallToolRequest) (any, error) {
+				a := ziaArgsOf(req)
+				q := url.Values{}
+				for _, f := range []string{"udid", "username"} {
+					v, err := a.str(f, false)
+					if err != nil {
+						return nil, err
+					}
+					if v != "" {
+						q.Set(f, v)
+					}
+				}
+				if len(q) == 0 {
+					return nil, Argf("give udid or username")
+				}
+				var raw json.RawMessage
+				if err := c.Do(ctx, zscaler.Request{Service: "zcc", Path: zccAPI + "/getDeviceDetails", Query: q}, &raw); err != nil {
+					return nil, err
+				}
+				return zccObjectOrList(raw)
+			},
+		},
+		{
 			Name: "zcc_list_trusted_networks", Title: "List ZCC trusted networks", Service: "zcc", Toolset: "zcc_forwarding", Kind: Read,
 			Description: "List Zscaler Client Connector trusted networks (the DNS servers, subnets, gateways, SSIDs or egress IPs that tell ZCC it is on a corporate network).",
 			Params:      ziaListParams("Case-insensitive substring of the network name (searched by the API).", zccMaxPageSize),
@@ -105,4 +136,18 @@ func zccSpecs() []Spec {
 			},
 		},
 	}
+}
+
+// zccObjectOrList returns an object answer as is and wraps an array answer
+// in a list result (MCP structured content must be an object).
+func zccObjectOrList(raw json.RawMessage) (any, error) {
+	var obj map[string]any
+	if err := json.Unmarshal(raw, &obj); err == nil && obj != nil {
+		return obj, nil
+	}
+	var list []map[string]any
+	if err := json.Unmarshal(raw, &list); err != nil {
+		return nil, fmt.Errorf("zcc: unexpected answer: %w", err)
+	}
+	return ziaResult(list, false), nil
 }

@@ -51,6 +51,25 @@ func TestZCCTools(t *testing.T) {
 			check: hosts("alice-mbp", "alice-iphone", "bob-thinkpad", "carol-pixel", "dan-ubuntu", "erin-mbp", "frank-win"),
 		},
 		{
+			name: "device details by udid", tool: "zcc_get_device_details", args: map[string]any{"udid": "UDID-BOBTHINKPAD"},
+			reqs: []ziaReq{{method: "GET", path: "/zcc/papi/public/v1/getDeviceDetails", query: url.Values{"udid": {"UDID-BOBTHINKPAD"}}}},
+			check: func(t *testing.T, h *ziaHarness, out map[string]any) {
+				ziaWantField("user_name", "bob@acme.example")(t, h, out)
+				ziaWantField("os_version", "Windows 11 23H2")(t, h, out)
+			},
+		},
+		{
+			name: "device details by username and udid", tool: "zcc_get_device_details",
+			args:  map[string]any{"username": "alice@acme.example", "udid": "UDID-ALICEIPHONE"},
+			reqs:  []ziaReq{{method: "GET", path: "/zcc/papi/public/v1/getDeviceDetails", query: url.Values{"udid": {"UDID-ALICEIPHONE"}, "username": {"alice@acme.example"}}}},
+			check: ziaWantField("machineHostname", "alice-iphone"),
+		},
+		{
+			name: "device details: 404", tool: "zcc_get_device_details", args: map[string]any{"udid": "UDID-NOPE"},
+			reqs: []ziaReq{{method: "GET", path: "/zcc/papi/public/v1/getDeviceDetails", query: url.Values{"udid": {"UDID-NOPE"}}}},
+			errs: []string{"404", "no device matches udid"},
+		},
+		{
 			name: "trusted networks: paged by totalCount", tool: "zcc_list_trusted_networks", args: map[string]any{"page_size": 1},
 			reqs: []ziaReq{
 				{method: "GET", path: networks, query: ziaPage("1", "1")},

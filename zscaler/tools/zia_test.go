@@ -507,6 +507,8 @@ func TestZIAInvalidArguments(t *testing.T) {
 		{"zia_create_rule_label", map[string]any{"name": ""}, "name must not be empty"},
 		{"zia_delete_rule_label", map[string]any{"id": -3}, "id must be between 1"},
 		{"zcc_list_devices", map[string]any{"os_type": "beos"}, "os_type must be one of"},
+		{"zcc_get_device_details", map[string]any{"udid": " "}, "give udid or username"},
+		{"zcc_get_device_details", map[string]any{"udid": 5}, "udid must be a string"},
 		{"zcc_list_devices", map[string]any{"page_size": 5001}, "page_size must be between 1 and 5000"},
 	}
 	// Run's own checks (production: mcp-go does not validate schemas).
@@ -572,7 +574,8 @@ func TestZIACatalogue(t *testing.T) {
 		if verb == "update" && !*a.IdempotentHint {
 			t.Errorf("%s: updates are idempotent", s.Name)
 		}
-		if (verb == "get" && s.Name != "zia_get_activation_status") || verb == "update" || verb == "delete" {
+		noID := s.Name == "zia_get_activation_status" || s.Name == "zcc_get_device_details"
+		if (verb == "get" && !noID) || verb == "update" || verb == "delete" {
 			if !slices.Contains(def.InputSchema.Required, "id") {
 				t.Errorf("%s: id must be required in the schema", s.Name)
 			}

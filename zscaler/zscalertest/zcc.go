@@ -60,6 +60,32 @@ func ServeZCC(s *Server) *ZCC {
 		ziaPaged(w, r, items, 50, zccMaxPageSize)
 	})
 
+	// Device details: zscaler-sdk-python zscaler/zcc/devices.py get_device_details
+	// (GET /getDeviceDetails?username=&udid=) and zscaler/zcc/models/devices.py
+	// DeviceDetails (snake_case fields). Answers the details of the first
+	// device matching both filters, 404 when none does.
+	s.Handle("GET /zcc/papi/public/v1/getDeviceDetails", func(w http.ResponseWriter, r *http.Request) {
+		q := r.URL.Query()
+		udid, user := q.Get("udid"), q.Get("username")
+		if udid == "" && user == "" {
+			ziaError(w, http.StatusBadRequest, "INVALID_INPUT_ARGUMENT", "udid or username is required")
+			return
+		}
+		for _, d := range z.Devices.List() {
+			if (udid == "" || d["udid"] == udid) && (user == "" || strings.EqualFold(d["user"].(string), user)) {
+				WriteJSON(w, http.StatusOK, map[string]any{
+					"unique_id": d["udid"], "user_name": d["user"], "machineHostname": d["machineHostname"],
+					"os_version": d["osVersion"], "agent_version": d["agentVersion"], "type": d["type"],
+					"manufacturer": d["manufacturer"], "owner": d["owner"], "state": d["state"], "mac_address": d["macAddress"],
+					"last_seen_time": d["last_seen_time"], "tunnelVersion": d["tunnelVersion"], "devicePolicyName": d["policyName"],
+					"zappArch": d["zappArch"], "rooted": false, "device_locale": "en_US", "hardwareFingerprint": "",
+				})
+				return
+			}
+		}
+		ziaError(w, http.StatusNotFound, "RESOURCE_NOT_FOUND", "no device matches udid "+strconv.Quote(udid)+" and username "+strconv.Quote(user))
+	})
+
 	// Trusted networks: zscaler-sdk-go zscaler/zcc/services/trusted_network/trusted_network.go
 	// (GET /webTrustedNetwork/listByCompany?search=&page=&pageSize=,
 	// answering {"totalCount", "trustedNetworkContracts"}).
