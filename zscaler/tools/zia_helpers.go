@@ -89,6 +89,10 @@ func (a ziaArgs) enum(name string, required bool, values ...string) (string, err
 	return s, nil
 }
 
+// ziaMaxExactInt is the largest integer a JSON number (a float64) carries
+// exactly; ZIA ids are far below it.
+const ziaMaxExactInt = 1 << 53
+
 // int returns an integer argument within [lo, hi]; def when absent and not
 // required. Whole JSON numbers and digit strings are accepted.
 func (a ziaArgs) int(name string, required bool, def, lo, hi int) (int, error) {
@@ -102,7 +106,7 @@ func (a ziaArgs) int(name string, required bool, def, lo, hi int) (int, error) {
 	var n int
 	switch x := v.(type) {
 	case float64:
-		if x != math.Trunc(x) || math.IsInf(x, 0) || x > math.MaxInt32*1e6 || x < -math.MaxInt32*1e6 {
+		if x != math.Trunc(x) || math.Abs(x) > ziaMaxExactInt {
 			return 0, Argf("%s must be a whole number", name)
 		}
 		n = int(x)
@@ -132,7 +136,7 @@ func (a ziaArgs) int(name string, required bool, def, lo, hi int) (int, error) {
 }
 
 // id returns the required positive integer id argument.
-func (a ziaArgs) id(name string) (int, error) { return a.int(name, true, 0, 1, math.MaxInt32*1000) }
+func (a ziaArgs) id(name string) (int, error) { return a.int(name, true, 0, 1, ziaMaxExactInt) }
 
 // bool returns a boolean argument, def when absent.
 func (a ziaArgs) bool(name string, def bool) (bool, error) {
@@ -186,7 +190,7 @@ func (a ziaArgs) idRefs(name string) ([]map[string]any, error) {
 	out := make([]map[string]any, 0, len(arr))
 	for i, e := range arr {
 		f, ok := e.(float64)
-		if !ok || f != math.Trunc(f) || f < 1 || f > math.MaxInt32*1e3 {
+		if !ok || f != math.Trunc(f) || f < 1 || f > ziaMaxExactInt {
 			return nil, Argf("%s[%d] must be a positive whole number", name, i)
 		}
 		out = append(out, map[string]any{"id": int64(f)})
