@@ -125,10 +125,20 @@ func TestZIAListTools(t *testing.T) {
 			},
 		},
 		{
-			name: "users: search, dept and group go to the API", tool: "zia_list_users",
-			args:  map[string]any{"search": "a", "dept": "Engineering", "group": "Admins"},
-			reqs:  []ziaReq{{method: "GET", path: users, query: ziaPage("1", "1000", "search", "a", "dept", "Engineering", "group", "Admins")}},
+			name: "users: search is the API's name filter; dept and group go to the API", tool: "zia_list_users",
+			args:  map[string]any{"search": "al", "dept": "Eng", "group": "Adm"},
+			reqs:  []ziaReq{{method: "GET", path: users, query: ziaPage("1", "1000", "name", "al", "dept", "Eng", "group", "Adm")}},
 			check: ziaWantNames("Alice Nguyen"),
+		},
+		{
+			name: "users: name is a starts-with match", tool: "zia_list_users", args: map[string]any{"search": "a"},
+			reqs:  []ziaReq{{method: "GET", path: users, query: ziaPage("1", "1000", "name", "a")}},
+			check: ziaWantNames("Alice Nguyen"),
+		},
+		{
+			name: "users: dept alone", tool: "zia_list_users", args: map[string]any{"dept": "engineering"},
+			reqs:  []ziaReq{{method: "GET", path: users, query: ziaPage("1", "1000", "dept", "engineering")}},
+			check: ziaWantNames("Alice Nguyen", "Carol Diaz"),
 		},
 		{
 			name: "users: default page size is the API maximum", tool: "zia_list_users", args: map[string]any{},

@@ -90,7 +90,7 @@ func ServeZCC(s *Server) *ZCC {
 	// (GET /webTrustedNetwork/listByCompany?search=&page=&pageSize=,
 	// answering {"totalCount", "trustedNetworkContracts"}).
 	s.Handle("GET /zcc/papi/public/v1/webTrustedNetwork/listByCompany", func(w http.ResponseWriter, r *http.Request) {
-		all := ziaFilter(r, z.TrustedNetworks.List(), map[string][]string{"search": {"networkName"}})
+		all := ziaFilter(r, z.TrustedNetworks.List(), map[string]ziaMatch{"search": ziaSearch("networkName")})
 		page, size, ok := ziaPageParams(w, r, 50, zccMaxPageSize)
 		if !ok {
 			return
@@ -103,7 +103,7 @@ func ServeZCC(s *Server) *ZCC {
 	// Forwarding profiles: zscaler-sdk-go zscaler/zcc/services/forwarding_profile/forwarding_profile.go
 	// (GET /webForwardingProfile/listByCompany?search=&page=&pageSize=, bare array).
 	s.Handle("GET /zcc/papi/public/v1/webForwardingProfile/listByCompany", func(w http.ResponseWriter, r *http.Request) {
-		ziaPaged(w, r, ziaFilter(r, z.ForwardingProfiles.List(), map[string][]string{"search": {"name"}}), 50, zccMaxPageSize)
+		ziaPaged(w, r, ziaFilter(r, z.ForwardingProfiles.List(), map[string]ziaMatch{"search": ziaSearch("name")}), 50, zccMaxPageSize)
 	})
 	return z
 }

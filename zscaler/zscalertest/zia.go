@@ -83,18 +83,22 @@ func ServeZIA(s *Server) *ZIA {
 	// Locations: zscaler-sdk-go zscaler/zia/services/location/locationmanagement/locationmanagement.go
 	// (GET /locations?search=&page=&pageSize=, GET /locations/{id}).
 	ziaServeCRUD(s, ziaResource{path: "/zia/api/v1/locations", what: "location", coll: z.Locations,
-		filters: map[string][]string{"search": {"name"}}})
+		filters: map[string]ziaMatch{"search": ziaSearch("name")}})
 	// Users, departments, groups: zscaler-sdk-go zscaler/zia/services/usermanagement/{users,departments,groups}
-	// (GET /users?search=&dept=&group=&page=&pageSize=).
+	// and zscaler-sdk-python zscaler/zia/user_management.py (GET /users?name=&dept=&group=&page=&pageSize=,
+	// all three "starts with" matches; GET /departments and /groups ?search=).
 	ziaServeCRUD(s, ziaResource{path: "/zia/api/v1/users", what: "user", coll: z.Users,
-		filters: map[string][]string{"search": {"name", "email"}, "dept": {"department"}, "group": {"groups"}}})
+		filters: map[string]ziaMatch{
+			"name": {fields: []string{"name"}, prefix: true}, "dept": {fields: []string{"department"}, prefix: true},
+			"group": {fields: []string{"groups"}, prefix: true},
+		}})
 	ziaServeCRUD(s, ziaResource{path: "/zia/api/v1/departments", what: "department", coll: z.Departments,
-		filters: map[string][]string{"search": {"name"}}})
+		filters: map[string]ziaMatch{"search": ziaSearch("name")}})
 	ziaServeCRUD(s, ziaResource{path: "/zia/api/v1/groups", what: "group", coll: z.Groups,
-		filters: map[string][]string{"search": {"name"}}})
+		filters: map[string]ziaMatch{"search": ziaSearch("name")}})
 	// Rule labels: zscaler-sdk-go zscaler/zia/services/rule_labels/rule_labels.go.
 	ziaServeCRUD(s, ziaResource{path: "/zia/api/v1/ruleLabels", what: "rule label", coll: z.RuleLabels,
-		filters: map[string][]string{"search": {"name"}}, writable: true, changed: changed,
+		filters: map[string]ziaMatch{"search": ziaSearch("name")}, writable: true, changed: changed,
 		validate: func(o map[string]any) string {
 			if n, _ := o["name"].(string); strings.TrimSpace(n) == "" {
 				return "name is required"

@@ -67,40 +67,59 @@ func ziaPaged(w http.ResponseWriter, r *http.Request, items []map[string]any, de
 	WriteJSON(w, http.StatusOK, items[start:end])
 }
 
-// ziaContains reports whether the string field f of o contains needle,
-// case-insensitively. A nested {"name": ...} object matches on its name.
-func ziaContains(o map[string]any, f, needle string) bool {
+// ziaContains reports whether the string field f of o contains needle
+// (or, with prefix, starts with it), case-insensitively. A nested
+// {"name": ...} object, or an array of them, matches on the names.
+func ziaContains(o map[string]any, f, needle string, prefix bool) bool {
 	needle = strings.ToLower(needle)
+	match := func(s string) bool {
+		s = strings.ToLower(s)
+		if prefix {
+			return strings.HasPrefix(s, needle)
+		}
+		return strings.Contains(s, needle)
+	}
 	switch v := o[f].(type) {
 	case string:
-		return strings.Contains(strings.ToLower(v), needle)
+		return match(v)
 	case map[string]any:
 		s, _ := v["name"].(string)
-		return strings.Contains(strings.ToLower(s), needle)
+		return match(s)
 	case []any:
 		return slices.ContainsFunc(v, func(e any) bool {
 			m, _ := e.(map[string]any)
 			s, _ := m["name"].(string)
-			return strings.Contains(strings.ToLower(s), needle)
+			return match(s)
 		})
 	}
 	return false
 }
 
-// ziaFilter keeps the items matching every (field set, query parameter)
-// pair whose parameter is present: an item matches a pair when any field of
-// the set contains the parameter's value.
-func ziaFilter(r *http.Request, items []map[string]any, filters map[string][]string) []map[string]any {
+// ziaMatch says which fields a list query parameter searches, and whether
+// it is a starts-with match (ZIA /users name, dept, group) rather than a
+// substring match (search).
+type ziaMatch struct {
+	fields []string
+	prefix bool
+}
+
+// ziaSearch is the usual substring search over fields.
+func ziaSearch(fields ...string) ziaMatch { return ziaMatch{fields: fields} }
+
+// ziaFilter keeps the items matching every query parameter of filters that
+// the request carries: an item matches a parameter when any of its fields
+// does.
+func ziaFilter(r *http.Request, items []map[string]any, filters map[string]ziaMatch) []map[string]any {
 	q := r.URL.Query()
 	out := items[:0:0]
 	for _, it := range items {
 		ok := true
-		for param, fields := range filters {
+		for param, m := range filters {
 			v := q.Get(param)
 			if v == "" {
 				continue
 			}
-			if !slices.ContainsFunc(fields, func(f string) bool { return ziaContains(it, f, v) }) {
+			if !slices.ContainsFunc(m.fields, func(f string) bool { return ziaContains(it, f, v, m.prefix) }) {
 				ok = false
 				break
 			}
@@ -120,7 +139,7 @@ type ziaResource struct {
 	what string
 	coll *Collection
 	// filters maps list query parameters to the fields they search.
-	filters map[string][]string
+	filters map[string]ziaMatch
 	// writable adds POST, PUT and DELETE routes.
 	writable bool
 	// validate checks a created or updated object; a non-empty answer is
