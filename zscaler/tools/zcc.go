@@ -30,7 +30,7 @@ var zccOSTypes = map[string]string{"ios": "1", "android": "2", "windows": "3", "
 
 // zccSpecs returns the zcc tools.
 func zccSpecs() []Spec {
-	return []Spec{
+	return ziaStrict([]Spec{
 		{
 			Name: "zcc_list_devices", Title: "List ZCC devices", Service: "zcc", Toolset: "zcc_devices", Kind: Read,
 			Description: "List devices enrolled in Zscaler Client Connector with their user, hostname, OS, agent version, registration state and last-seen time. " +
@@ -135,7 +135,7 @@ func zccSpecs() []Spec {
 				return ziaCollect(ctx, c, "zcc", zccAPI+"/webForwardingProfile/listByCompany", q, o, nil)
 			},
 		},
-	}
+	})
 }
 
 // zccObjectOrList returns an object answer as is and wraps an array answer

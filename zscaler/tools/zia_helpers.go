@@ -356,3 +356,38 @@ func ziaTrim(all []map[string]any, keep func(map[string]any) bool, max int) ziaL
 	}
 	return ziaResult(all, false)
 }
+
+// ziaStrict makes every spec reject arguments it does not declare: the
+// schema says additionalProperties false, and Run answers an unknown
+// argument (a typo such as "serach") with an *ArgError naming the accepted
+// ones instead of silently ignoring it. specs is not modified.
+func ziaStrict(specs []Spec) []Spec {
+	out := slices.Clone(specs)
+	for i, s := range out {
+		s.Params = append(slices.Clip(s.Params), mcp.WithSchemaAdditionalProperties(false))
+		var accepted []string
+		for name := range s.Def().InputSchema.Properties {
+			accepted = append(accepted, name)
+		}
+		slices.Sort(accepted)
+		run := s.Run
+		s.Run = func(ctx context.Context, c *zscaler.Client, req mcp.CallToolRequest) (any, error) {
+			var unknown []string
+			for name := range req.GetArguments() {
+				if !slices.Contains(accepted, name) {
+					unknown = append(unknown, strconv.Quote(name))
+				}
+			}
+			if len(unknown) > 0 {
+				slices.Sort(unknown)
+				if len(accepted) == 0 {
+					return nil, Argf("unknown argument %s: %s takes no arguments", strings.Join(unknown, ", "), s.Name)
+				}
+				return nil, Argf("unknown argument %s: %s accepts %s", strings.Join(unknown, ", "), s.Name, strings.Join(accepted, ", "))
+			}
+			return run(ctx, c, req)
+		}
+		out[i] = s
+	}
+	return out
+}

@@ -488,6 +488,8 @@ func TestZIAInvalidArguments(t *testing.T) {
 		want string
 	}{
 		{"zia_get_user", map[string]any{}, "id is required"},
+		{"zia_list_users", map[string]any{"serach": "bob"}, `unknown argument "serach": zia_list_users accepts dept, group, max_items, page_size, search`},
+		{"zia_get_activation_status", map[string]any{"force": true}, `unknown argument "force": zia_get_activation_status takes no arguments`},
 		{"zia_get_user", map[string]any{"id": "abc"}, "id must be a whole number"},
 		{"zia_get_user", map[string]any{"id": 1.5}, "id must be a whole number"},
 		{"zia_get_user", map[string]any{"id": 0}, "id must be between 1"},
@@ -577,6 +579,14 @@ func TestZIACatalogue(t *testing.T) {
 			t.Errorf("%s: needs a title, a helpful description and Run", s.Name)
 		}
 		def := s.Def()
+		if def.InputSchema.AdditionalProperties != false {
+			t.Errorf("%s: the schema must reject unknown arguments", s.Name)
+		}
+		for p, raw := range def.InputSchema.Properties {
+			if prop, _ := raw.(map[string]any); prop["description"] == nil {
+				t.Errorf("%s: argument %s has no description", s.Name, p)
+			}
+		}
 		a := def.Annotations
 		if *a.ReadOnlyHint != (s.Kind == Read) || *a.DestructiveHint != (s.Kind == Delete) {
 			t.Errorf("%s: annotations %+v do not match kind %v", s.Name, a, s.Kind)
