@@ -41,6 +41,7 @@ func serve(ctx context.Context, cfg *config, logger *slog.Logger, stdin io.Reade
 			logger.Warn("auth shutdown", "err", cerr)
 		}
 	}()
+	defer watchReloadSignal(ctx, logger, as.Reload, as.NoReload)()
 	ts, err := buildTools(ctx, cfg.Tools, logger)
 	if err != nil {
 		return err

@@ -223,3 +223,17 @@ func TestServerEntitlementFilter(t *testing.T) {
 		}
 	}
 }
+
+func TestListSummaryIsFirstSentence(t *testing.T) {
+	for in, want := range map[string]string{
+		"List things. More detail.":                                  "List things.",
+		"Create a label (a tag, e.g. Finance). It groups rules.":     "Create a label (a tag, e.g. Finance).",
+		"Returns a group: source (i.e. SCIM) etc. and more. Details": "Returns a group: source (i.e. SCIM) etc. and more.",
+		"One line\n  over   two.":                                    "One line over two.",
+		"No period":                                                  "No period",
+	} {
+		if got := summary(in); got != want {
+			t.Errorf("summary(%q) = %q, want %q", in, got, want)
+		}
+	}
+}

@@ -53,11 +53,31 @@ func listTools(w io.Writer, tc toolsConfig) error {
 // summary is the first sentence of a description, on one line.
 func summary(d string) string {
 	d = strings.Join(strings.Fields(d), " ")
-	if i := strings.Index(d, ". "); i > 0 {
-		d = d[:i+1]
+	for from := 0; ; {
+		i := strings.Index(d[from:], ". ")
+		if i < 0 {
+			break
+		}
+		end := from + i
+		if !abbreviation(d[:end]) {
+			d = d[:end+1]
+			break
+		}
+		from = end + 2
 	}
 	if r := []rune(d); len(r) > 100 {
 		d = string(r[:97]) + "..."
 	}
 	return d
+}
+
+// abbreviation reports whether text before a period ends with an
+// abbreviation (e.g., i.e., etc., vs.) rather than a sentence.
+func abbreviation(before string) bool {
+	w := before[strings.LastIndexAny(before, " (")+1:]
+	switch strings.ToLower(w) {
+	case "e.g", "i.e", "etc", "vs", "eg", "ie":
+		return true
+	}
+	return false
 }
