@@ -272,3 +272,41 @@ func TestDeleteElicitationTimeout(t *testing.T) {
 		t.Fatal("deleted without an answer")
 	}
 }
+
+// TestDeleteOverSSEFallsBackToToken: mcp-go's legacy SSE transport cannot
+// carry an elicitation, so a client on it that declared the capability is
+// handed a confirmation token instead of being stuck.
+func TestDeleteOverSSEFallsBackToToken(t *testing.T) {
+	si := newStandIn(t)
+	srv := startCat(t, si.env(nil), testCatalogue(), "--enable-write-tools", "--write-tools", "*")
+	tr, err := transport.NewSSE(srv.URL+"/sse", transport.WithHeaders(bearer()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := &elicitor{answer: func() (*mcp.ElicitationResult, error) {
+		return &mcp.ElicitationResult{ElicitationResponse: mcp.ElicitationResponse{Action: mcp.ElicitationResponseActionAccept, Content: map[string]any{"confirm": true}}}, nil
+	}}
+	c := client.NewClient(tr, client.WithElicitationHandler(e))
+	if err := c.Start(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close() })
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if _, err := c.Initialize(ctx, mcp.InitializeRequest{Params: mcp.InitializeParams{ProtocolVersion: "2024-11-05", ClientInfo: mcp.Implementation{Name: "t", Version: "1"}}}); err != nil {
+		t.Fatal(err)
+	}
+	res, text, err := call(t, c, "zia_delete_url_category", map[string]any{"id": "1"})
+	if err != nil || res.IsError {
+		t.Fatalf("first call: %v %q", err, text)
+	}
+	var cr tools.ConfirmationRequired
+	structured(t, res, &cr)
+	if cr.ConfirmationToken == "" || len(e.messages()) != 0 || si.requests("DELETE", ziaDeletePath) != 0 {
+		t.Fatalf("want a token and no question: %q, asked %q", text, e.messages())
+	}
+	res, text, err = call(t, c, "zia_delete_url_category", map[string]any{"id": "1", tools.ConfirmationArg: cr.ConfirmationToken})
+	if err != nil || res.IsError || si.requests("DELETE", ziaDeletePath) != 1 {
+		t.Fatalf("confirmed delete over SSE: %v %q", err, text)
+	}
+}

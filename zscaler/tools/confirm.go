@@ -273,9 +273,14 @@ func splitConfirmation(raw []byte) (canon []byte, args map[string]any, tok strin
 }
 
 // canElicit reports whether the session's client declared the elicitation
-// capability at initialize.
+// capability at initialize and its transport can carry the question
+// (mcp-go's legacy SSE sessions cannot: those clients get a token).
 func canElicit(ctx context.Context) bool {
-	s, ok := server.ClientSessionFromContext(ctx).(server.SessionWithClientInfo)
+	sess := server.ClientSessionFromContext(ctx)
+	if _, ok := sess.(server.SessionWithElicitation); !ok {
+		return false
+	}
+	s, ok := sess.(server.SessionWithClientInfo)
 	return ok && s.GetClientCapabilities().Elicitation != nil
 }
 
