@@ -31,13 +31,14 @@ type tokenCache struct {
 
 	mu        sync.Mutex
 	tok       *oauth2.Token
-	refreshAt time.Time
+	refreshAt time.Time // on the c.now clock
+	expiresAt time.Time // on the c.now clock
 }
 
 // token returns a usable access token, fetching one when needed.
 func (c *tokenCache) token(ctx context.Context) (*oauth2.Token, error) {
 	c.mu.Lock()
-	tok, refreshAt := c.tok, c.refreshAt
+	tok, refreshAt, expiresAt := c.tok, c.refreshAt, c.expiresAt
 	c.mu.Unlock()
 	now := c.now()
 	if tok != nil && now.Before(refreshAt) {
@@ -55,7 +56,7 @@ func (c *tokenCache) token(ctx context.Context) (*oauth2.Token, error) {
 		if r.Err != nil {
 			// A failed early refresh keeps using the old token while it is
 			// still valid: the endpoint may be back before it expires.
-			if tok != nil && now.Before(tok.Expiry) {
+			if tok != nil && c.now().Before(expiresAt) {
 				return tok, nil
 			}
 			return nil, r.Err
@@ -75,7 +76,7 @@ func (c *tokenCache) refresh(ctx context.Context) (*oauth2.Token, error) {
 		return tok, nil
 	}
 	c.mu.Unlock()
-	start := c.now()
+	start, realStart := c.now(), time.Now()
 	tok, err := c.fetch(ctx)
 	if err != nil {
 		return nil, err
@@ -83,15 +84,14 @@ func (c *tokenCache) refresh(ctx context.Context) (*oauth2.Token, error) {
 	if tok.AccessToken == "" {
 		return nil, errors.New("zscaler: the token endpoint answered without an access_token")
 	}
+	// x/oauth2 sets Expiry from expires_in on the wall clock.
 	lifetime := time.Hour // OneAPI tokens live 1 h; assumed when expires_in is missing
 	if !tok.Expiry.IsZero() {
-		lifetime = tok.Expiry.Sub(start)
-	} else {
-		tok.Expiry = start.Add(lifetime)
+		lifetime = max(tok.Expiry.Sub(realStart), 0)
 	}
 	margin := min(lifetime/10, maxRefreshMargin)
 	c.mu.Lock()
-	c.tok, c.refreshAt = tok, start.Add(lifetime-margin)
+	c.tok, c.refreshAt, c.expiresAt = tok, start.Add(lifetime-margin), start.Add(lifetime)
 	c.mu.Unlock()
 	return tok, nil
 }
@@ -102,18 +102,8 @@ func (c *tokenCache) invalidate(tok *oauth2.Token) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.tok != nil && tok != nil && c.tok.AccessToken == tok.AccessToken {
-		c.tok, c.refreshAt = nil, time.Time{}
+		c.tok, c.refreshAt, c.expiresAt = nil, time.Time{}, time.Time{}
 	}
-}
-
-// cached returns the current token without fetching, or nil.
-func (c *tokenCache) cached() *oauth2.Token {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.tok == nil || !c.now().Before(c.tok.Expiry) {
-		return nil
-	}
-	return c.tok
 }
 
 // newFetcher returns the token request of cfg: the client-credentials grant
