@@ -16,9 +16,9 @@ import (
 // unlimited turns the client-side rate limiters off, so tests that are not
 // about them run at full speed.
 var unlimited = map[string]ServiceLimits{
-	"zia": {Limit{-1, 0}, Limit{-1, 0}, Limit{-1, 0}},
-	"zpa": {Limit{-1, 0}, Limit{-1, 0}, Limit{-1, 0}},
-	"zcc": {Limit{-1, 0}, Limit{-1, 0}, Limit{-1, 0}},
+	"zia":             {Limit{-1, 0}, Limit{-1, 0}, Limit{-1, 0}},
+	"zpa":             {Limit{-1, 0}, Limit{-1, 0}, Limit{-1, 0}},
+	"zcc":             {Limit{-1, 0}, Limit{-1, 0}, Limit{-1, 0}},
 	DefaultServiceKey: {Limit{-1, 0}, Limit{-1, 0}, Limit{-1, 0}},
 }
 
