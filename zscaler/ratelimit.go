@@ -31,25 +31,28 @@ type ServiceLimits struct {
 const DefaultServiceKey = "default"
 
 // DefaultRateLimits are the client-side limits per service. Each keeps our
-// own traffic under the tenant's documented quota so one agent cannot use
-// it all up; a 429 the API still sends is retried after its Retry-After.
+// own traffic under the tenant's documented short-window quota so one agent
+// cannot use it all up; a 429 the API still sends (for example for the
+// hourly quotas, which are not modelled here) is retried after its
+// Retry-After. A bucket of rate r and burst b lets at most b + ⌈r·T⌉ − 1
+// requests through in any window of length T; the numbers below keep that
+// within the quota (TestDefaultRateLimitsWithinDocumentedQuotas checks it).
 //
 //   - zia: https://help.zscaler.com/oneapi/understanding-rate-limiting (ZIA
-//     weights): GET 2/s, POST/PUT 1/s, DELETE 1/min. Bursts of 2/1/1.
+//     weights): GET 2/s, POST/PUT 1/s, DELETE 1/min.
 //   - zpa: 20 GET and 10 POST/PUT/DELETE per 10 s per IP (same page; the
 //     zscaler-sdk-go limiter in zscaler/oneapiclient.go setHttpClients uses
-//     the same numbers). A bucket of 1.5/s + 5 stays within 20 per 10 s,
-//     0.5/s + 5 within 10 per 10 s.
+//     the same numbers): 1.5/s with bursts of 5, and 0.5/s with bursts of 5.
 //   - zcc: 100 requests per hour (zscaler-sdk-go setHttpClients): 90/h
-//     with a burst of 10 stays within 100 per hour.
+//     with bursts of 10.
 //   - zdx, zidentity, others: no published per-second figure; 2/s reads,
-//     1/s writes and deletes with small bursts.
+//     1/s writes and deletes.
 func DefaultRateLimits() map[string]ServiceLimits {
 	return map[string]ServiceLimits{
-		"zia":             {Read: Limit{2, 2}, Write: Limit{1, 1}, Delete: Limit{1.0 / 60, 1}},
+		"zia":             {Read: Limit{2, 1}, Write: Limit{1, 1}, Delete: Limit{1.0 / 60, 1}},
 		"zpa":             {Read: Limit{1.5, 5}, Write: Limit{0.5, 5}, Delete: Limit{0.5, 5}},
 		"zcc":             {Read: Limit{90.0 / 3600, 10}, Write: Limit{90.0 / 3600, 10}, Delete: Limit{90.0 / 3600, 10}},
-		DefaultServiceKey: {Read: Limit{2, 4}, Write: Limit{1, 2}, Delete: Limit{1, 2}},
+		DefaultServiceKey: {Read: Limit{2, 2}, Write: Limit{1, 1}, Delete: Limit{1, 1}},
 	}
 }
 
