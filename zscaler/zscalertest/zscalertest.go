@@ -3,8 +3,12 @@
 // routes the tools call, answering 404 to anything it does not know so a
 // wrong path fails a test.
 //
-// The core (this file) serves the token endpoint, checks the bearer token
-// on every API call, records requests and injects faults. Each service's
+// The core (this file, clientauth.go and collection.go) serves the token
+// endpoint (client secret, or private-key JWT once a key is registered with
+// RegisterPublicKey), checks the bearer token on every API call (401 for
+// unknown or expired tokens; ExpireTokens revokes them all), records
+// requests and token forms, and injects faults (Fail, Delay), on the token
+// endpoint too. Each service's
 // routes and in-memory data live in their own file (zia.go, zpa.go, ...),
 // each naming the public reference its shapes follow.
 package zscalertest
