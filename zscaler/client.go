@@ -171,6 +171,9 @@ type Client struct {
 	cfg    *resolved
 	hc     *http.Client
 	tokens *tokenCache
+	// token is tokens as an oauth2.TokenSource, for package code written
+	// against the skeleton's field of that name.
+	token  oauth2.TokenSource
 	limits *limiters
 	log    *slog.Logger
 	now    func() time.Time
@@ -200,6 +203,7 @@ func New(ctx context.Context, cfg Config) (*Client, error) {
 		timeout: r.Timeout,
 		now:     func() time.Time { return c.now() },
 	}
+	c.token = tokenSourceFunc(func() (*oauth2.Token, error) { return c.tokens.token(context.Background()) })
 	return c, nil
 }
 
@@ -488,6 +492,12 @@ func firstString(m map[string]any, keys ...string) string {
 	}
 	return ""
 }
+
+// tokenSourceFunc adapts a function to oauth2.TokenSource.
+type tokenSourceFunc func() (*oauth2.Token, error)
+
+// Token returns the cached token, fetching one when needed.
+func (f tokenSourceFunc) Token() (*oauth2.Token, error) { return f() }
 
 // uaTransport sets the User-Agent of token requests.
 type uaTransport struct {

@@ -15,12 +15,7 @@ import (
 
 // unlimited turns the client-side rate limiters off, so tests that are not
 // about them run at full speed.
-var unlimited = map[string]ServiceLimits{
-	"zia":             {Limit{-1, 0}, Limit{-1, 0}, Limit{-1, 0}},
-	"zpa":             {Limit{-1, 0}, Limit{-1, 0}, Limit{-1, 0}},
-	"zcc":             {Limit{-1, 0}, Limit{-1, 0}, Limit{-1, 0}},
-	DefaultServiceKey: {Limit{-1, 0}, Limit{-1, 0}, Limit{-1, 0}},
-}
+var unlimited = NoRateLimits()
 
 // newClient returns a client of the stand-in s with fast retries and no
 // rate limits; mods adjust the config.
@@ -292,5 +287,19 @@ func TestEntitlementsOfOpaqueToken(t *testing.T) {
 	}
 	if e := ParseEntitlements(jwtClaims("a.%%%.c")); e.Present {
 		t.Fatalf("a malformed token gave %+v", e)
+	}
+}
+
+func TestTokenSourceViewSharesTheCache(t *testing.T) {
+	s := zscalertest.New(t)
+	req := statusRoute(s)
+	c := newClient(t, s)
+	getStatus(t, c, req)
+	tok, err := c.token.Token()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if "Bearer "+tok.AccessToken != s.Requests()[0].Header.Get("Authorization") || s.TokenRequests() != 1 {
+		t.Fatalf("the TokenSource view did not return the cached token (token requests %d)", s.TokenRequests())
 	}
 }

@@ -39,7 +39,8 @@ const DefaultServiceKey = "default"
 // within the quota (TestDefaultRateLimitsWithinDocumentedQuotas checks it).
 //
 //   - zia: https://help.zscaler.com/oneapi/understanding-rate-limiting (ZIA
-//     weights): GET 2/s, POST/PUT 1/s, DELETE 1/min.
+//     weights): GET 2/s (1/s sustained with bursts of 2), POST/PUT 1/s,
+//     DELETE 1/min.
 //   - zpa: 20 GET and 10 POST/PUT/DELETE per 10 s per IP (same page; the
 //     zscaler-sdk-go limiter in zscaler/oneapiclient.go setHttpClients uses
 //     the same numbers): 1.5/s with bursts of 5, and 0.5/s with bursts of 5.
@@ -49,11 +50,23 @@ const DefaultServiceKey = "default"
 //     1/s writes and deletes.
 func DefaultRateLimits() map[string]ServiceLimits {
 	return map[string]ServiceLimits{
-		"zia":             {Read: Limit{2, 1}, Write: Limit{1, 1}, Delete: Limit{1.0 / 60, 1}},
+		"zia":             {Read: Limit{1, 2}, Write: Limit{1, 1}, Delete: Limit{1.0 / 60, 1}},
 		"zpa":             {Read: Limit{1.5, 5}, Write: Limit{0.5, 5}, Delete: Limit{0.5, 5}},
 		"zcc":             {Read: Limit{90.0 / 3600, 10}, Write: Limit{90.0 / 3600, 10}, Delete: Limit{90.0 / 3600, 10}},
 		DefaultServiceKey: {Read: Limit{2, 2}, Write: Limit{1, 1}, Delete: Limit{1, 1}},
 	}
+}
+
+// NoRateLimits turns every client-side limiter off: for tests and
+// benchmarks against a loopback stand-in. The API's own 429 answers are
+// still honoured.
+func NoRateLimits() map[string]ServiceLimits {
+	off := Limit{Rate: -1}
+	out := map[string]ServiceLimits{}
+	for svc := range DefaultRateLimits() {
+		out[svc] = ServiceLimits{Read: off, Write: off, Delete: off}
+	}
+	return out
 }
 
 // limiters holds one token bucket per service and weight.
