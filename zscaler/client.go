@@ -235,8 +235,9 @@ type Request struct {
 // Do sends req and decodes a JSON answer into out (unless out is nil or the
 // answer has no body).
 //
-// Every attempt first waits for the service's rate limiter (respecting
-// ctx), then is bounded by Config.Timeout. A 401 drops the cached token and
+// Every attempt first waits for the service's rate limiter (respecting ctx;
+// a wait longer than Config.MaxRetryDelay fails at once with
+// ErrRateLimited), then is bounded by Config.Timeout. A 401 drops the cached token and
 // the request is sent once more with a fresh one. 429 answers are retried
 // for every method (the API refused the request without processing it),
 // after the Retry-After the API sent or an exponential backoff with jitter.
@@ -271,7 +272,7 @@ func (c *Client) Do(ctx context.Context, req Request, out any) error {
 	lim := c.limits.limiter(service, method)
 	sent, refreshed := 0, false
 	for attempt := 1; ; attempt++ {
-		if err := waitLimiter(ctx, lim, service, method); err != nil {
+		if err := waitLimiter(ctx, lim, service, method, c.cfg.MaxRetryDelay); err != nil {
 			return err
 		}
 		tok, err := c.tokens.token(ctx)

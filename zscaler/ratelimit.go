@@ -136,10 +136,12 @@ func (ls *limiters) limiter(service, method string) *rate.Limiter {
 	return l
 }
 
-// wait blocks until l grants a request or ctx ends. If the wait would
-// outlast ctx's deadline it fails at once (rather than sleeping in vain)
-// with an error matching both ErrRateLimited and the context error.
-func waitLimiter(ctx context.Context, l *rate.Limiter, service, method string) error {
+// waitLimiter blocks until l grants a request or ctx ends. A wait longer
+// than maxWait, or past ctx's deadline, fails at once (rather than holding
+// the agent's call for a minute) with an error that says when the next slot
+// is and matches ErrRateLimited (and context.DeadlineExceeded for the
+// deadline case).
+func waitLimiter(ctx context.Context, l *rate.Limiter, service, method string, maxWait time.Duration) error {
 	if l.Limit() == rate.Inf {
 		return nil
 	}
@@ -150,6 +152,10 @@ func waitLimiter(ctx context.Context, l *rate.Limiter, service, method string) e
 	d := r.Delay()
 	if d == 0 {
 		return nil
+	}
+	if d > maxWait {
+		r.Cancel()
+		return fmt.Errorf("zscaler: %s %s requests are limited to %s to stay within the tenant's API quota: the next slot is in %s, try again then: %w", service, weight(method), describeLimit(l), d.Round(time.Second), ErrRateLimited)
 	}
 	if dl, ok := ctx.Deadline(); ok && time.Until(dl) < d {
 		r.Cancel()
@@ -164,6 +170,18 @@ func waitLimiter(ctx context.Context, l *rate.Limiter, service, method string) e
 		r.Cancel()
 		return fmt.Errorf("zscaler: waiting for the %s %s rate limiter: %w", service, weight(method), ctx.Err())
 	}
+}
+
+// describeLimit says a limiter's rate in human units ("1 per minute").
+func describeLimit(l *rate.Limiter) string {
+	per := float64(l.Limit())
+	switch {
+	case per >= 1:
+		return strconv.FormatFloat(per, 'f', -1, 64) + " per second"
+	case per*60 >= 1:
+		return strconv.FormatFloat(math.Round(per*600)/10, 'f', -1, 64) + " per minute"
+	}
+	return strconv.FormatFloat(math.Round(per*36000)/10, 'f', -1, 64) + " per hour"
 }
 
 // ParseRateLimits parses a rate-limit override list such as

@@ -195,3 +195,31 @@ func TestOverridesKeepUnsetWeights(t *testing.T) {
 		t.Errorf("zdx write = %v, want the override 4", l.Limit())
 	}
 }
+
+func TestLongLimiterWaitFailsFast(t *testing.T) {
+	// The documented ZIA DELETE quota is 1 per minute: a second delete right
+	// after the first is refused at once with a clear message, not held.
+	s := zscalertest.New(t)
+	s.Handle("DELETE /zia/api/v1/urlCategories/{id}", func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(http.StatusNoContent) })
+	c := newClient(t, s, func(c *Config) { c.RateLimits = nil }) // the defaults
+	del := Request{Service: "zia", Method: http.MethodDelete, Path: "/zia/api/v1/urlCategories/CUSTOM_01"}
+	if err := c.Do(context.Background(), del, nil); err != nil {
+		t.Fatal(err)
+	}
+	start := time.Now()
+	err := c.Do(context.Background(), del, nil)
+	if !errors.Is(err, ErrRateLimited) {
+		t.Fatalf("err = %v, want ErrRateLimited", err)
+	}
+	if d := time.Since(start); d > 500*time.Millisecond {
+		t.Errorf("took %s, want an immediate refusal", d)
+	}
+	for _, want := range []string{"zia delete", "1 per minute", "next slot is in"} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("message %q does not say %q", err, want)
+		}
+	}
+	if n := len(s.Requests()); n != 1 {
+		t.Fatalf("sent %d deletes, want 1", n)
+	}
+}
