@@ -1,9 +1,11 @@
 package zscaler
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
+	"strings"
 	"time"
 )
 
@@ -170,4 +172,36 @@ func truncate(s string, n int) string {
 		cut--
 	}
 	return s[:cut] + "…"
+}
+
+// newAPIError reads the API's error body: {"code", "message"} (ZIA),
+// {"id", "reason"} (ZPA), and a few other spellings.
+func newAPIError(service, method, path string, res result, now time.Time) *APIError {
+	e := &APIError{Service: service, Method: method, Path: path, Status: res.status}
+	if ra, ok := parseRetryAfter(res.header, res.data, now); ok {
+		e.RetryAfter = ra
+	}
+	var m map[string]any
+	if json.Unmarshal(res.data, &m) == nil {
+		e.Code = firstString(m, "code", "id", "errorCode", "error")
+		e.Message = firstString(m, "message", "reason", "errorMessage", "error_description", "detail", "description")
+	} else if ct := res.header.Get("Content-Type"); strings.HasPrefix(ct, "text/plain") {
+		e.Message = strings.TrimSpace(string(res.data))
+	}
+	e.Code, e.Message = truncate(e.Code, 100), truncate(e.Message, 500)
+	return e
+}
+
+func firstString(m map[string]any, keys ...string) string {
+	for _, k := range keys {
+		switch v := m[k].(type) {
+		case string:
+			if s := strings.TrimSpace(v); s != "" {
+				return s
+			}
+		case float64:
+			return fmt.Sprint(v)
+		}
+	}
+	return ""
 }
