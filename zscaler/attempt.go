@@ -7,6 +7,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptrace"
+	"sync/atomic"
 	"time"
 
 	"golang.org/x/oauth2"
@@ -25,11 +26,15 @@ type result struct {
 	fatal bool
 }
 
+// send makes one attempt, bounded by Config.Timeout (the answer's body
+// included).
 func (c *Client) send(ctx context.Context, method string, u string, body []byte, tok *oauth2.Token) result {
 	actx, cancel := context.WithTimeout(ctx, c.cfg.Timeout)
 	defer cancel()
-	var res result
-	trace := &httptrace.ClientTrace{WroteRequest: func(httptrace.WroteRequestInfo) { res.wrote = true }}
+	// The transport reports the write from its own goroutine, possibly
+	// after Do has returned.
+	var wrote atomic.Bool
+	trace := &httptrace.ClientTrace{WroteRequest: func(httptrace.WroteRequestInfo) { wrote.Store(true) }}
 	var rd io.Reader
 	if body != nil {
 		rd = bytes.NewReader(body)
@@ -46,20 +51,18 @@ func (c *Client) send(ctx context.Context, method string, u string, body []byte,
 	hr.Header.Set("User-Agent", c.cfg.UserAgent)
 	resp, err := c.hc.Do(hr)
 	if err != nil {
-		res.err = attemptError(actx, ctx, c.cfg.Timeout, err)
-		return res
+		return result{err: attemptError(actx, ctx, c.cfg.Timeout, err), wrote: wrote.Load()}
 	}
 	defer resp.Body.Close()
 	data, err := io.ReadAll(io.LimitReader(resp.Body, c.cfg.MaxResponseBytes+1))
 	if err != nil {
-		res.err = attemptError(actx, ctx, c.cfg.Timeout, fmt.Errorf("read answer: %w", err))
-		return res
+		// Headers came back: the request reached the server.
+		return result{err: attemptError(actx, ctx, c.cfg.Timeout, fmt.Errorf("read answer: %w", err)), wrote: true}
 	}
 	if int64(len(data)) > c.cfg.MaxResponseBytes {
 		return result{err: fmt.Errorf("the answer is larger than %d bytes", c.cfg.MaxResponseBytes), wrote: true, fatal: true}
 	}
-	res.status, res.header, res.data = resp.StatusCode, resp.Header, data
-	return res
+	return result{status: resp.StatusCode, header: resp.Header, data: data}
 }
 
 // attemptError says "timed out" for an attempt that hit Config.Timeout
