@@ -30,7 +30,8 @@ type Config struct {
 	// a letter or digit. It is the {idp} of /login/{idp} and the prefix of
 	// every user id from this IdP, so changing it changes who the users are.
 	ID string `yaml:"id"`
-	// Type is the kind: "oidc", "dev" (later also the presets: entra, auth0, ...).
+	// Type is the kind: "oidc", "dev", or a preset: "entra", "auth0",
+	// "okta", "google", "keycloak", "cognito", "pingone".
 	Type string `yaml:"type"`
 	// Name is the chooser's button text; empty means the id.
 	Name string `yaml:"name"`
@@ -158,23 +159,37 @@ func (c Config) Validate() error {
 	case "":
 		v.add("type", "required (one of %s)", strings.Join(builtinTypes(), ", "))
 	case TypeOIDC:
-		c.validateOIDC(&v)
+		c.validateOIDC(&v, false)
 	case TypeDev:
 		c.validateDev(&v)
 	default:
+		if pr, ok := presetFor(c.Type); ok {
+			eff, _ := pr.resolve(c, &v)
+			eff.validateOIDC(&v, true)
+			break
+		}
 		v.add("type", "unknown type %q (one of %s)", c.Type, strings.Join(builtinTypes(), ", "))
 	}
 	c.Policy.validate(&v)
 	return v.err()
 }
 
-func builtinTypes() []string { return []string{TypeOIDC, TypeDev} }
+// builtinTypes lists every kind NewRegistry knows: the generic ones and the
+// presets, sorted.
+func builtinTypes() []string {
+	t := append([]string{TypeDev, TypeOIDC}, presetTypes()...)
+	sort.Strings(t)
+	return t
+}
 
-// validateOIDC checks the fields of the generic oidc type (and, later, of
-// presets after they filled in their defaults).
-func (c Config) validateOIDC(v *validator) {
+// validateOIDC checks the fields of the generic oidc type, and of a preset
+// after it filled in its defaults (preset: an empty issuer was already
+// reported under the preset's own fields).
+func (c Config) validateOIDC(v *validator, preset bool) {
 	if c.Issuer == "" {
-		v.add("issuer", "required")
+		if !preset {
+			v.add("issuer", "required")
+		}
 	} else if msg := checkIdPURL(c.Issuer); msg != "" {
 		v.add("issuer", "%s", msg)
 	}

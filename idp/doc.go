@@ -33,12 +33,15 @@
 //     external IdP. Anyone who reaches it signs in as anyone: it is refused
 //     unless the server is bound to loopback ([Options.LoopbackBind]).
 //
-// Presets for specific IdPs (entra, auth0, okta, google, keycloak, cognito,
-// pingone) are later additions in this package: each is a factory that
-// decodes its own extra keys from [Config.Extra] (with [Config.DecodeExtra]),
-// fills or overrides the generic oidc fields (issuer, scopes,
-// extra_auth_params, claim_mapping, auth_style) and passes quirks to the
-// generic oidc provider: an issuer check of its own when the discovery
-// document's issuer is templated, and an identity hook that fills or
-// refuses the mapped [Identity] from the verified claims.
+// Presets (entra, auth0, okta, google, keycloak, cognito, pingone), one
+// file each, are kinds over the generic oidc provider: each decodes its own
+// keys from [Config.Extra], derives the issuer (from a tenant, realm,
+// region and pool, environment id, ...), fills or overrides the generic
+// fields (scopes, extra_auth_params, claim_mapping, auth_style) and passes
+// quirks to the oidc provider: a discovery check that explains a
+// preset-specific misconfiguration, an issuer check of its own when the
+// discovery document's issuer is templated (Entra multi-tenant), and an
+// identity hook that fills or refuses the mapped [Identity] from the
+// verified claims (Entra's tid/oid subject and verified-domain signal,
+// Google's hd). [Config.Validate] and [NewRegistry] know every preset.
 package idp

@@ -21,16 +21,31 @@ import (
 // oidcQuirks are the hooks a preset passes to the generic oidc provider.
 // The zero value is the plain generic behaviour.
 type oidcQuirks struct {
+	// checkDiscovery, when set, inspects the discovery document before the
+	// generic checks, to explain a preset-specific misconfiguration (an
+	// Entra v1 issuer, a Cognito pool without a domain).
+	checkDiscovery func(meta discoveryMeta) error
 	// checkIssuer, when set, replaces the exact issuer comparisons (the
 	// discovery document's issuer against Config.Issuer, and the ID token's
 	// iss against it): for IdPs whose discovery issuer is a template, such as
-	// Entra multi-tenant's ".../{tenantid}/v2.0". It gets the ID token's iss
-	// and claims and must refuse what it does not trust.
-	checkIssuer func(iss string, claims map[string]any) error
+	// Entra multi-tenant's ".../{tenantid}/v2.0". It gets the discovery
+	// document's issuer, the ID token's iss and claims, and must refuse what
+	// it does not trust. A [*PolicyError] it returns reaches the user as is.
+	checkIssuer func(discovered, iss string, claims map[string]any) error
 	// identity runs after the generic claim mapping and before the access
 	// policy; it may fill or override fields (e.g. a subject from tid+oid,
 	// EmailVerified from a verified-domain signal) or refuse the login.
 	identity func(ctx context.Context, id *Identity) error
+}
+
+// discoveryMeta is the part of the discovery document the provider uses.
+type discoveryMeta struct {
+	Issuer      string   `json:"issuer"`
+	AuthURL     string   `json:"authorization_endpoint"`
+	TokenURL    string   `json:"token_endpoint"`
+	JWKSURL     string   `json:"jwks_uri"`
+	UserInfoURL string   `json:"userinfo_endpoint"`
+	PKCEMethods []string `json:"code_challenge_methods_supported"`
 }
 
 // oidcProvider is the generic "oidc" kind.
@@ -49,20 +64,22 @@ type oidcProvider struct {
 	client     *http.Client
 	logger     *slog.Logger
 	quirks     oidcQuirks
+	discovered string // the discovery document's issuer (a template for Entra multi-tenant)
 }
 
 func openOIDCType(ctx context.Context, c Config, opts Options) (Provider, error) {
+	if err := c.Validate(); err != nil {
+		return nil, err
+	}
 	return openOIDC(ctx, c, opts, oidcQuirks{})
 }
 
 // wellKnownSuffix is the discovery path (OpenID Connect Discovery §4).
 const wellKnownSuffix = "/.well-known/openid-configuration"
 
-// openOIDC validates c, runs OpenID discovery and returns the provider.
+// openOIDC runs OpenID discovery for a validated generic entry c (a
+// preset's resolved entry) and returns the provider.
 func openOIDC(ctx context.Context, c Config, opts Options, q oidcQuirks) (*oidcProvider, error) {
-	if err := c.Validate(); err != nil {
-		return nil, err
-	}
 	opts, err := opts.withDefaults()
 	if err != nil {
 		return nil, fmt.Errorf("idp %q: %w", c.ID, err)
@@ -101,16 +118,14 @@ func openOIDC(ctx context.Context, c Config, opts Options, q oidcQuirks) (*oidcP
 			return nil, fmt.Errorf("idp %q: OpenID discovery at %s failed: %w: %w", c.ID, docURL, ErrUnavailable, err)
 		}
 	}
-	var meta struct {
-		Issuer      string   `json:"issuer"`
-		AuthURL     string   `json:"authorization_endpoint"`
-		TokenURL    string   `json:"token_endpoint"`
-		JWKSURL     string   `json:"jwks_uri"`
-		UserInfoURL string   `json:"userinfo_endpoint"`
-		PKCEMethods []string `json:"code_challenge_methods_supported"`
-	}
+	var meta discoveryMeta
 	if err := prov.Claims(&meta); err != nil {
 		return nil, fmt.Errorf("idp %q: discovery document at %s: %w", c.ID, docURL, err)
+	}
+	if q.checkDiscovery != nil {
+		if err := q.checkDiscovery(meta); err != nil {
+			return nil, fmt.Errorf("idp %q: discovery document at %s: %w", c.ID, docURL, err)
+		}
 	}
 	if meta.Issuer != c.Issuer && q.checkIssuer == nil {
 		return nil, &ConfigError{IdP: c.ID, Field: "issuer", Msg: fmt.Sprintf(
@@ -160,9 +175,10 @@ func openOIDC(ctx context.Context, c Config, opts Options, q oidcQuirks) (*oidcP
 			RedirectURL:  opts.RedirectURI,
 			Scopes:       c.scopes(),
 		},
-		client: client,
-		logger: opts.Logger.With(slog.String("idp", c.ID)),
-		quirks: q,
+		client:     client,
+		logger:     opts.Logger.With(slog.String("idp", c.ID)),
+		quirks:     q,
+		discovered: meta.Issuer,
 	}
 	// The key set fetches JWKS with our client, never bound to ctx's deadline.
 	p.verifier = prov.VerifierContext(oidc.ClientContext(context.Background(), client), &oidc.Config{
@@ -262,7 +278,12 @@ func (p *oidcProvider) identityFromToken(ctx context.Context, tok *oauth2.Token,
 		return Identity{}, invalid("claims: %v", err)
 	}
 	if p.quirks.checkIssuer != nil {
-		if err := p.quirks.checkIssuer(idt.Issuer, claims); err != nil {
+		if err := p.quirks.checkIssuer(p.discovered, idt.Issuer, claims); err != nil {
+			var pe *PolicyError
+			if errors.As(err, &pe) {
+				pe.ProviderID = p.id
+				return Identity{}, pe
+			}
 			return Identity{}, invalid("issuer %q: %v", idt.Issuer, err)
 		}
 	}

@@ -86,11 +86,15 @@ type Registry struct {
 	factories map[string]Factory
 }
 
-// NewRegistry returns a registry with the built-in kinds: "oidc" and "dev".
+// NewRegistry returns a registry with the built-in kinds: "oidc", "dev"
+// and the presets (entra, auth0, okta, google, keycloak, cognito, pingone).
 func NewRegistry() *Registry {
 	r := &Registry{factories: map[string]Factory{}}
 	r.factories[TypeOIDC] = openOIDCType
 	r.factories[TypeDev] = openDevType
+	for _, t := range presetTypes() {
+		r.factories[t] = openPreset
+	}
 	return r
 }
 

@@ -26,7 +26,7 @@ func (s stubProvider) HandleCallback(context.Context, *http.Request, LoginState)
 
 func TestRegistry(t *testing.T) {
 	r := NewRegistry()
-	if got := r.Types(); !slices.Equal(got, []string{"dev", "oidc"}) {
+	if got := r.Types(); !slices.Equal(got, []string{"auth0", "cognito", "dev", "entra", "google", "keycloak", "oidc", "okta", "pingone"}) {
 		t.Errorf("built-in types = %v", got)
 	}
 	if err := r.Register("oidc", openOIDCType); err == nil {

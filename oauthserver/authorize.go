@@ -35,6 +35,9 @@ type Subject struct {
 	Scopes []string
 	// Extra holds further access-token claims (optional).
 	Extra map[string]any
+	// Upstream is the upstream identity kept (privately) in the grant for
+	// the refresh policy (optional; see store.Session.Upstream).
+	Upstream *store.UpstreamIdentity
 }
 
 // AuthorizationRequest is a validated authorization request, as handed to
@@ -307,6 +310,7 @@ func (s *Server) complete(w http.ResponseWriter, r *http.Request, st *authzState
 		GrantID:        ar.GetID(),
 		IdP:            subject.IdP,
 		Extra:          subject.Extra,
+		Upstream:       subject.Upstream.Clone(),
 		GrantExpiresAt: s.now().Add(s.cfg.GrantMaxLifetime).UTC(),
 	}
 	resp, err := s.provider.NewAuthorizeResponse(ctx, ar, sess)

@@ -158,6 +158,7 @@ func (s *Server) resolveCIMD(ctx context.Context, clientID string) *fosite.RFC67
 		return nil
 	}
 	if err := s.cimd.ensure(ctx, clientID); err != nil {
+		s.audit(ctx, store.AuditEvent{Type: store.AuditClientCIMDFailed, Outcome: store.OutcomeFailure, ClientID: clientID, Reason: reason(err)})
 		var rfc *fosite.RFC6749Error
 		if errors.As(err, &rfc) {
 			return rfc

@@ -104,8 +104,8 @@ func (a *LoginAuthenticator) consentData(l *login) consentPage {
 		user = id.Subject
 	}
 	idpName := l.provider
-	if p, ok := a.cfg.Providers.Get(l.provider); ok {
-		idpName = p.DisplayName()
+	if l.prov != nil { // the provider the user signed in with (a reload may have replaced it since)
+		idpName = l.prov.DisplayName()
 	}
 	page := consentPage{
 		ClientName: displayClientName(l.req.Client), User: user, IdPName: idpName,
@@ -156,6 +156,7 @@ func (a *LoginAuthenticator) handleConsentPost(w http.ResponseWriter, r *http.Re
 		a.loginError(w, r, err)
 		return
 	}
+	a.auditConsent(r, userID, clientID, decision)
 	switch decision {
 	case "approve":
 		ctx := r.Context()

@@ -12,6 +12,7 @@ import (
 	"net/url"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/go-chi/chi/v5"
@@ -25,7 +26,8 @@ import (
 // LoginConfig configures NewLoginAuthenticator.
 type LoginConfig struct {
 	// Providers are the upstream IdPs users sign in with. Required, at
-	// least one.
+	// least one. LoginAuthenticator.SetProviders replaces them at run time
+	// (a configuration reload).
 	Providers *idp.Set
 	// Store holds the clients and the remembered consents. Required.
 	Store store.Store
@@ -80,8 +82,20 @@ const loginCookieName = "zmcp_login"
 // are also refused cross-origin (http.CrossOriginProtection: Sec-Fetch-Site
 // or Origin). The dev IdP's form is mounted beside these routes without
 // our token; it has its own protection (pending state, cross-origin check).
+//
+// Reloads: SetProviders swaps the provider set atomically. A login keeps
+// the provider object it started with (its upstream state, nonce and PKCE
+// verifier belong to it), so a login in flight through an IdP whose entry
+// changed finishes against the old one and is then also checked against
+// the new entry's access policy; a login through an IdP that was removed
+// ends on a clear page, and no code is issued for it afterwards.
 type LoginAuthenticator struct {
 	cfg       LoginConfig
+	providers atomic.Pointer[idp.Set]
+	// swapMu orders SetProviders after every finish that checked the old
+	// set: once SetProviders returns, no code for a removed IdP's user can
+	// still be written (so revoking that IdP's grants afterwards is final).
+	swapMu    sync.RWMutex
 	pages     *web.Pages
 	secure    bool
 	cookie    string
@@ -102,6 +116,7 @@ type login struct {
 	expires   time.Time
 
 	provider   string         // chosen IdP, once /login/{idp} ran
+	prov       idp.Provider   // its provider object (kept across reloads)
 	loginState idp.LoginState // valid while the upstream login runs
 	identity   *idp.Identity  // set by the callback
 	csrf       string         // set with identity
@@ -148,15 +163,37 @@ func NewLoginAuthenticator(cfg LoginConfig) (*LoginAuthenticator, error) {
 	if a.secure {
 		a.cookie = "__Host-" + loginCookieName
 	}
+	a.providers.Store(cfg.Providers)
 	return a, nil
+}
+
+// Providers returns the current provider set.
+func (a *LoginAuthenticator) Providers() *idp.Set { return a.providers.Load() }
+
+// SetProviders replaces the provider set (a configuration reload): the
+// chooser, new logins and the refresh policy use s from now on. It returns
+// once no login is still finishing against the previous set. s must hold
+// at least one provider. A dev provider added by a reload is served at its
+// path when that path is under idp.DevPathPrefix (every dev provider's is).
+func (a *LoginAuthenticator) SetProviders(s *idp.Set) error {
+	if s == nil || s.Len() == 0 {
+		return errors.New("oauthserver: login: no identity provider configured")
+	}
+	a.swapMu.Lock()
+	defer a.swapMu.Unlock()
+	a.providers.Store(s)
+	return nil
 }
 
 // Mount adds the login routes to r and binds the authenticator to srv:
 // GET /login (chooser), GET /login/{idp}, GET /auth/callback, GET and
-// POST /consent, the static files at /static/, and the pages of every
-// provider that implements idp.LocalHandler (the dev IdP's form) at their
-// Path. Every response carries web.SetSecurityHeaders' headers (a local
-// handler may replace them with its own).
+// POST /consent, the static files at /static/, and the pages of the
+// providers that implement idp.LocalHandler (the dev IdP's form) at their
+// Path: every path under idp.DevPathPrefix, looked up in the current set
+// at request time (so a reload can add one), plus the paths elsewhere of
+// the providers configured now. Every response carries
+// web.SetSecurityHeaders' headers (a local handler may replace them with
+// its own).
 func (a *LoginAuthenticator) Mount(r chi.Router, srv *Server) {
 	a.srvMu.Lock()
 	a.srv = srv
@@ -174,11 +211,14 @@ func (a *LoginAuthenticator) Mount(r chi.Router, srv *Server) {
 		r.Get("/auth/callback", a.handleCallback)
 		r.Get("/consent", a.handleConsentPage)
 		r.Post("/consent", a.crossOriginGuard(a.handleConsentPost))
-		for _, p := range a.cfg.Providers.List() {
-			if lh, ok := p.(idp.LocalHandler); ok {
-				// Exempt from our csrf_token: the dev form has its own
-				// protection (pending state, cross-origin refusal).
-				r.Handle(lh.Path(), lh.Handler())
+		// Pages of providers that serve their own (the dev IdP's form),
+		// found at request time so that a reload can add or replace them.
+		// Exempt from our csrf_token: the dev form has its own protection
+		// (pending state, cross-origin refusal).
+		r.Handle(idp.DevPathPrefix+"*", http.HandlerFunc(a.serveLocal))
+		for _, p := range a.Providers().List() {
+			if lh, ok := p.(idp.LocalHandler); ok && !strings.HasPrefix(lh.Path(), idp.DevPathPrefix) {
+				r.Handle(lh.Path(), http.HandlerFunc(a.serveLocal))
 			}
 		}
 	})
@@ -216,7 +256,7 @@ func (a *LoginAuthenticator) Authenticate(w http.ResponseWriter, r *http.Request
 
 	a.setCookie(w, binding)
 	target := "/login?pending=" + url.QueryEscape(req.PendingID)
-	if ps := a.cfg.Providers.List(); len(ps) == 1 {
+	if ps := a.Providers().List(); len(ps) == 1 {
 		target = loginPath(ps[0].ID(), req.PendingID)
 	}
 	http.Redirect(w, r, target, http.StatusSeeOther)
@@ -319,7 +359,7 @@ func (a *LoginAuthenticator) handleChooser(w http.ResponseWriter, r *http.Reques
 		return
 	}
 	var items []chooserItem
-	for _, p := range a.cfg.Providers.List() {
+	for _, p := range a.Providers().List() {
 		items = append(items, chooserItem{Name: p.DisplayName(), URL: loginPath(p.ID(), pending)})
 	}
 	a.render(w, http.StatusOK, web.PageChooser, struct {
@@ -330,7 +370,7 @@ func (a *LoginAuthenticator) handleChooser(w http.ResponseWriter, r *http.Reques
 
 func (a *LoginAuthenticator) handleLogin(w http.ResponseWriter, r *http.Request) {
 	pending := r.URL.Query().Get("pending")
-	p, ok := a.cfg.Providers.Get(chi.URLParam(r, "idp"))
+	p, ok := a.Providers().Get(chi.URLParam(r, "idp"))
 	if !ok {
 		a.errorPage(w, http.StatusNotFound, errorData{Title: "Unknown sign-in method",
 			Message: "This server has no identity provider by that name."})
@@ -348,7 +388,7 @@ func (a *LoginAuthenticator) handleLogin(w http.ResponseWriter, r *http.Request)
 		if l.loginState.State != "" { // an earlier attempt: forget it
 			delete(a.byState, l.loginState.State)
 		}
-		l.provider, l.loginState = p.ID(), lr.LoginState()
+		l.provider, l.prov, l.loginState = p.ID(), p, lr.LoginState()
 		a.byState[lr.State] = pending
 		return nil
 	}); err != nil {
@@ -369,7 +409,7 @@ func (a *LoginAuthenticator) handleLogin(w http.ResponseWriter, r *http.Request)
 func (a *LoginAuthenticator) handleCallback(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
 	state := r.URL.Query().Get("state")
-	pending, st, providerID, ok := a.takeState(state)
+	pending, st, p, ok := a.takeState(state)
 	if !ok {
 		a.errorPage(w, http.StatusBadRequest, errorData{Title: "This sign-in link is no longer valid",
 			Message: "The sign-in was already completed, has expired, or did not start here."})
@@ -379,12 +419,20 @@ func (a *LoginAuthenticator) handleCallback(w http.ResponseWriter, r *http.Reque
 		a.loginError(w, r, err)
 		return
 	}
-	p, ok := a.cfg.Providers.Get(providerID)
+	// The login finishes against the provider it started with; if a reload
+	// removed that IdP, it ends here, and if it changed the entry, the new
+	// entry's policy must admit the user too.
+	cur, ok := a.Providers().Get(p.ID())
 	if !ok {
-		a.loginError(w, r, errNoLogin)
+		a.removedPage(w, r, p)
 		return
 	}
 	id, err := p.HandleCallback(ctx, r, st)
+	if err == nil && !sameObject(cur, p) {
+		if cfg, ok := a.Providers().Config(p.ID()); ok {
+			err = cfg.Policy.Allows(id)
+		}
+	}
 	if err != nil {
 		a.callbackError(w, r, p, pending, err)
 		return
@@ -406,6 +454,7 @@ func (a *LoginAuthenticator) handleCallback(w http.ResponseWriter, r *http.Reque
 		return
 	}
 	a.cfg.Logger.InfoContext(ctx, "upstream login", "idp", p.ID(), "user", id.UserID(), "client", req.Client.ID)
+	a.auditLogin(r, p.ID(), pending, id.UserID(), nil)
 
 	// A remembered consent covering every requested scope skips the page.
 	userID := id.UserID()
@@ -422,29 +471,37 @@ func (a *LoginAuthenticator) handleCallback(w http.ResponseWriter, r *http.Reque
 
 // takeState consumes the upstream state of a login: it is single use,
 // whatever happens next. It returns the login's pending id, the stored
-// login values and the chosen provider.
-func (a *LoginAuthenticator) takeState(state string) (pending string, st idp.LoginState, providerID string, ok bool) {
+// login values and the provider object the login started with.
+func (a *LoginAuthenticator) takeState(state string) (pending string, st idp.LoginState, p idp.Provider, ok bool) {
 	if state == "" {
-		return "", idp.LoginState{}, "", false
+		return "", idp.LoginState{}, nil, false
 	}
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	pending, ok = a.byState[state]
 	delete(a.byState, state)
 	l := a.logins[pending]
-	if !ok || l == nil || l.loginState.State != state {
-		return "", idp.LoginState{}, "", false
+	if !ok || l == nil || l.loginState.State != state || l.prov == nil {
+		return "", idp.LoginState{}, nil, false
 	}
-	st, providerID = l.loginState, l.provider
+	st, p = l.loginState, l.prov
 	l.loginState = idp.LoginState{}
-	return pending, st, providerID, true
+	return pending, st, p, true
+}
+
+// removedPage ends a login through an IdP that a reload removed.
+func (a *LoginAuthenticator) removedPage(w http.ResponseWriter, r *http.Request, p idp.Provider) {
+	a.cfg.Logger.InfoContext(r.Context(), "login through a removed IdP refused", "idp", p.ID())
+	a.errorPage(w, http.StatusGone, errorData{Title: "This sign-in method was removed",
+		Message: fmt.Sprintf("%s was removed from this server's configuration while you were signing in. Start again from your application.", p.DisplayName())})
 }
 
 // callbackError maps HandleCallback's error to a page; never a 500.
 func (a *LoginAuthenticator) callbackError(w http.ResponseWriter, r *http.Request, p idp.Provider, pending string, err error) {
 	a.cfg.Logger.InfoContext(r.Context(), "upstream login failed", "idp", p.ID(), "err", err)
+	a.auditLogin(r, p.ID(), pending, "", err)
 	retry := "/login?pending=" + url.QueryEscape(pending)
-	if a.cfg.Providers.Len() == 1 {
+	if a.Providers().Len() == 1 {
 		retry = loginPath(p.ID(), pending)
 	}
 	var ce *idp.CallbackError
@@ -514,20 +571,32 @@ func (a *LoginAuthenticator) finish(w http.ResponseWriter, r *http.Request, pend
 	if username == "" {
 		username = id.Name
 	}
+	// Held until the code is stored, so a reload that removes the IdP
+	// either comes first (refused here) or waits for the code, which the
+	// revocation that follows the reload then deletes.
+	a.swapMu.RLock()
+	defer a.swapMu.RUnlock()
+	if _, ok := a.Providers().Get(id.ProviderID); !ok {
+		a.removedPage(w, r, l.prov)
+		return
+	}
 	srv.Resume(w, r, pending, &Subject{
 		ID: id.UserID(), Username: username, IdP: id.ProviderID,
-		Scopes: append([]string(nil), l.req.Scopes...),
+		Scopes:   append([]string(nil), l.req.Scopes...),
+		Upstream: upstreamOf(*id),
 	})
 }
 
 // RefreshPolicy is a Config.RefreshPolicy for the grants this
-// authenticator issued: the user's IdP entry must still be configured,
-// the subject must be one of its users, and its allowed_subjects rule must
-// still admit them. The other rules (email domains, groups, verified email)
-// need the upstream identity, which the grant does not keep; they were
-// checked at login.
+// authenticator issued. The user's IdP entry must still be configured (in
+// the current provider set: after a reload, the new one) and the subject
+// must be one of its users. Then the entry's whole access policy
+// (idp.Policy.Allows) is re-run on the upstream identity the grant kept
+// from the login (store.Session.Upstream). A grant stored before sessions
+// kept that identity is re-checked on what it has: the allowed_subjects
+// rule (the other rules were checked at its login).
 func (a *LoginAuthenticator) RefreshPolicy(_ context.Context, sess *store.Session) error {
-	cfg, ok := a.cfg.Providers.Config(sess.IdP)
+	cfg, ok := a.Providers().Config(sess.IdP)
 	if !ok {
 		return fmt.Errorf("identity provider %q is no longer configured", sess.IdP)
 	}
@@ -538,9 +607,13 @@ func (a *LoginAuthenticator) RefreshPolicy(_ context.Context, sess *store.Sessio
 	if providerID != sess.IdP {
 		return fmt.Errorf("subject %q does not belong to identity provider %q", sess.Subject, sess.IdP)
 	}
-	noEmailRule := false
-	p := idp.Policy{AllowedSubjects: cfg.Policy.AllowedSubjects, RequireVerifiedEmail: &noEmailRule}
-	return p.Allows(idp.Identity{ProviderID: providerID, Subject: subject})
+	id := idp.Identity{ProviderID: providerID, Subject: subject}
+	if sess.Upstream == nil {
+		noEmailRule := false
+		p := idp.Policy{AllowedSubjects: cfg.Policy.AllowedSubjects, RequireVerifiedEmail: &noEmailRule}
+		return p.Allows(id)
+	}
+	return cfg.Policy.Allows(identityWith(id, sess.Upstream))
 }
 
 // randomID returns 256 random bits, base64url (43 characters).

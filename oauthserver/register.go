@@ -141,6 +141,7 @@ func (s *Server) handleRegister(w http.ResponseWriter, r *http.Request) {
 	}
 	s.log.Info("oauthserver: client registered", "client_id", c.ID, "client_name", c.Name,
 		"auth_method", c.TokenEndpointAuthMethod, "ip", auth.ClientIP(r))
+	s.auditRequest(r, store.AuditEvent{Type: store.AuditClientRegistered, Outcome: store.OutcomeSuccess, ClientID: c.ID})
 	info := s.clientInfo(c, md, secret)
 	info.RegistrationAccessToken = rat
 	writeRegistrationJSON(w, http.StatusCreated, info)
@@ -208,6 +209,7 @@ func (s *Server) handleClientUpdate(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.log.Info("oauthserver: client updated", "client_id", c.ID, "auth_method", c.TokenEndpointAuthMethod)
+	s.auditRequest(r, store.AuditEvent{Type: store.AuditClientUpdated, Outcome: store.OutcomeSuccess, ClientID: c.ID})
 	if secret == "" && !c.IsPublic() {
 		secret = mf.ClientSecret
 	}
@@ -228,6 +230,7 @@ func (s *Server) handleClientDelete(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.log.Info("oauthserver: client deleted", "client_id", c.ID)
+	s.auditRequest(r, store.AuditEvent{Type: store.AuditClientDeleted, Outcome: store.OutcomeSuccess, ClientID: c.ID, Reason: "RFC 7592 DELETE"})
 	w.Header().Set("Cache-Control", "no-store")
 	w.WriteHeader(http.StatusNoContent)
 }

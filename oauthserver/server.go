@@ -197,6 +197,9 @@ type Config struct {
 	Now func() time.Time
 	// Logger receives structured logs, never secrets (default: discard).
 	Logger *slog.Logger
+	// Audit receives the audit events (see Auditor). Default: an AuditLog
+	// on Store and Logger.
+	Audit Auditor
 	// HTTPClient is for outbound requests. Client ID Metadata Document
 	// fetches keep only the TLS settings of its *http.Transport (see
 	// cimd.go): no proxy, no redirects, 5 s, 5 KiB, public addresses only.
@@ -229,6 +232,8 @@ type Server struct {
 	locks    keyedMutex
 	regLimit *ipLimiter // nil: unlimited
 	cimd     *cimdResolver
+	auditor  Auditor
+	ownAudit bool // auditor is the default AuditLog, closed by Close
 }
 
 // New validates cfg, loads or creates the signing keys and composes fosite.
@@ -271,6 +276,10 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	}
 	if cfg.HTTPClient == nil {
 		cfg.HTTPClient = &http.Client{Timeout: 5 * time.Second}
+	}
+	ownAuditor := cfg.Audit == nil
+	if ownAuditor {
+		cfg.Audit = NewAuditLog(cfg.Store, cfg.Logger)
 	}
 
 	secret, err := globalSecret(ctx, cfg.Store)
@@ -315,6 +324,8 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 		auth:     cfg.Authenticator,
 		pending:  newPendingStore(cfg.PendingTTL, cfg.Now),
 		grace:    newGraceCache(cfg.Now),
+		auditor:  cfg.Audit,
+		ownAudit: ownAuditor,
 	}
 	s.cimd = newCIMDResolver(s, cfg.HTTPClient, cfg.cimdAllowLoopback)
 	if cfg.RegistrationRate != rate.Inf {
@@ -409,6 +420,25 @@ func htmlHeaders(next http.Handler) http.Handler {
 		h.Set("X-Content-Type-Options", "nosniff")
 		next.ServeHTTP(w, r)
 	})
+}
+
+// FlushAudit waits until the audit events recorded so far are stored
+// (when the Auditor batches its writes, as the default AuditLog does).
+func (s *Server) FlushAudit(ctx context.Context) error {
+	if f, ok := s.auditor.(interface{ Flush(context.Context) error }); ok {
+		return f.Flush(ctx)
+	}
+	return nil
+}
+
+// Close stores the pending audit events of the default AuditLog and stops
+// its writer. Call it after the HTTP server stopped, before closing the
+// store.
+func (s *Server) Close() error {
+	if c, ok := s.auditor.(interface{ Close() error }); ok && s.ownAudit {
+		return c.Close()
+	}
+	return nil
 }
 
 // RotateKeys creates a new signing key and retires the current one; the

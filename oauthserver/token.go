@@ -66,14 +66,17 @@ func (s *Server) handleToken(w http.ResponseWriter, r *http.Request) {
 	}
 
 	r.Form, r.PostForm = form, form
+	ta := s.tokenAudit(r, grantType, form)
 	sess := &store.Session{}
 	ar, err := s.provider.NewAccessRequest(ctx, r, sess)
 	if err != nil {
+		ta.failed(err)
 		s.writeTokenError(w, s.tokenError(err))
 		return
 	}
 	resp, err := s.provider.NewAccessResponse(ctx, ar)
 	if err != nil {
+		ta.failed(err)
 		s.writeTokenError(w, s.tokenError(err))
 		return
 	}
@@ -96,6 +99,7 @@ func (s *Server) handleToken(w http.ResponseWriter, r *http.Request) {
 	if err := s.st.TouchClient(ctx, clientID, s.now()); err != nil {
 		s.log.Warn("oauthserver: touch client", "client_id", clientID, "err", err)
 	}
+	ta.issued(ar)
 	writeTokenResponse(w, body)
 }
 
@@ -175,6 +179,7 @@ func (s *Server) checkRefreshPolicy(ctx context.Context, sig string) error {
 			s.log.Error("oauthserver: revoke grant after a policy refusal", "err", err)
 		}
 		s.log.Info("oauthserver: refresh refused by policy", "grant_id", req.GetID(), "reason", perr.Error())
+		s.audit(ctx, store.AuditEvent{Type: store.AuditTokenRefreshed, Outcome: store.OutcomeDenied, ClientID: req.GetClient().GetID(), Subject: sess.Subject, IdP: sess.IdP, GrantID: req.GetID(), Reason: "access policy: " + perr.Error()})
 		return fosite.ErrInvalidGrant.WithHint("Access is no longer allowed; sign in again.").WithWrap(perr)
 	}
 	return nil
@@ -264,7 +269,9 @@ func (g *graceCache) get(sig string) (graceEntry, bool) {
 func (s *Server) handleRevoke(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
 	r.Body = http.MaxBytesReader(w, r.Body, maxFormBytes)
+	ra := s.revokeAudit(r)
 	err := s.provider.NewRevocationRequest(ctx, r)
+	ra.done(err)
 	if err != nil && !errors.Is(err, fosite.ErrInvalidClient) && fosite.ErrorToRFC6749Error(err).StatusCode() >= 500 {
 		s.log.Error("oauthserver: revocation failed", "err", err)
 	}

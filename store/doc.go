@@ -48,6 +48,12 @@
 // refresh with the same old token by replaying the first response while the
 // replacement is still active, instead of treating it as reuse.
 //
+// Audit log. AppendAudit records security events (registrations, logins,
+// consents, token issuance, refresh and revocation, reuse detections) with
+// identifiers and reasons only, never secrets; events are numbered in
+// order (a seq is never reused) and GC prunes those older than the
+// backend's audit retention (DefaultAuditRetention unless configured).
+//
 // Clients. Client implements fosite.Client, not fosite.OpenIDConnectClient,
 // so fosite accepts client_secret_basic and client_secret_post alike; the AS
 // configures SHA256Hasher as fosite.Config.ClientSecretsHasher. Codes and

@@ -53,6 +53,39 @@ type Session struct {
 	ExpiresAt map[fosite.TokenType]time.Time `json:"expires_at,omitempty"`
 	// GrantExpiresAt is the absolute end of the grant; zero means none.
 	GrantExpiresAt time.Time `json:"grant_expires_at"`
+	// Upstream is what the upstream IdP said about the user at login, kept
+	// so that the IdP's access policy can be re-run in full at every
+	// refresh. It is persisted with the session but never emitted: not in
+	// access-token claims (GetJWTClaims), not in introspection
+	// (GetExtraClaims). Nil for sessions stored before it existed.
+	Upstream *UpstreamIdentity `json:"upstream,omitempty"`
+}
+
+// UpstreamIdentity is the part of the upstream identity an IdP access
+// policy reads (email, its verification, groups, and the few other claims
+// a rule may use). It is private to the authorization server.
+type UpstreamIdentity struct {
+	Email         string   `json:"email,omitempty"`
+	EmailVerified *bool    `json:"email_verified,omitempty"`
+	Groups        []string `json:"groups,omitempty"`
+	// Claims are further upstream claims a policy rule reads (e.g. a
+	// hosted-domain or tenant claim); keep it small.
+	Claims map[string]any `json:"claims,omitempty"`
+}
+
+// Clone returns a deep copy (nil for nil).
+func (u *UpstreamIdentity) Clone() *UpstreamIdentity {
+	if u == nil {
+		return nil
+	}
+	c := *u
+	if u.EmailVerified != nil {
+		v := *u.EmailVerified
+		c.EmailVerified = &v
+	}
+	c.Groups = append([]string(nil), u.Groups...)
+	c.Claims = deepCopyMap(u.Claims)
+	return &c
 }
 
 var (
@@ -136,6 +169,7 @@ func (s *Session) Clone() fosite.Session {
 			c.ExpiresAt[k] = v
 		}
 	}
+	c.Upstream = s.Upstream.Clone()
 	return &c
 }
 

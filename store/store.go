@@ -73,6 +73,7 @@ type Store interface {
 	Consents
 	SigningKeys
 	Revocations
+	Audit
 	GarbageCollector
 	// Close releases the backend's resources. The store must not be used
 	// afterwards.
@@ -222,7 +223,8 @@ type GarbageCollector interface {
 	// refresh tokens past their expiry, grants past their absolute expiry
 	// (with everything they hold) or left without any code or token, client
 	// assertion JTIs, deactivated signing keys past not_after, and
-	// revocation-log entries older than the backend's retention. It returns
+	// revocation-log entries and audit events older than the backend's
+	// retentions. It returns
 	// the number of rows deleted.
 	GC(ctx context.Context, now time.Time) (int, error)
 }

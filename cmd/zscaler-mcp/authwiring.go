@@ -26,6 +26,11 @@ type authSetup struct {
 	// Started, if set, is told the resource server once it exists
 	// (oidcproxy: revocations close the streams of what they revoke).
 	Started func(srv *resource.Server)
+	// Reload, if set, reloads what can change at run time (oidcproxy with
+	// a config file: the IdPs) on SIGHUP; otherwise NoReload says why
+	// there is nothing to reload.
+	Reload   func(ctx context.Context) error
+	NoReload string
 }
 
 // buildAuth constructs the validators of cfg.Mode, the metrics they report
@@ -33,9 +38,10 @@ type authSetup struct {
 // oidcproxy mode, the authorization server.
 func buildAuth(ctx context.Context, cfg *config, logger *slog.Logger, stderr io.Writer) (*authSetup, error) {
 	s := &authSetup{
-		Options: auth.Options{Logger: logger},
-		Metrics: resource.NewMetrics(),
-		Close:   func() error { return nil },
+		Options:  auth.Options{Logger: logger},
+		Metrics:  resource.NewMetrics(),
+		Close:    func() error { return nil },
+		NoReload: fmt.Sprintf("auth mode %s has no run-time reloadable configuration (only the idps: of oidcproxy mode reload): restart to apply changes", cfg.Mode),
 	}
 	scopes := cfg.Scopes
 	if len(scopes) == 0 {
@@ -80,6 +86,11 @@ func buildAuth(ctx context.Context, cfg *config, logger *slog.Logger, stderr io.
 			return nil, err
 		}
 		s.Close, s.PRM, s.Mount = p.Close, p.PRM, p.Mount
+		if p.Reload != nil {
+			s.Reload = func(ctx context.Context) error { _, err := p.Reload(ctx); return err }
+		} else {
+			s.NoReload = p.NoReload
+		}
 		s.Options.Validators = append(s.Options.Validators, p.Validator)
 		s.Started = func(srv *resource.Server) {
 			p.Validator.OnRevoke(func(kind, value string) { srv.CloseStreamsOf(kind, value) })

@@ -62,6 +62,14 @@ type config struct {
 	AllowHTTP        bool
 	MaxBody          int64
 	ShutdownTimeout  time.Duration
+	// AuditRetention is how long the store keeps audit events (negative:
+	// forever).
+	AuditRetention time.Duration
+
+	// src and getenv are what the config was built from; a reload re-reads
+	// the same command line, environment and file (see reload.go).
+	src    values
+	getenv func(string) string
 }
 
 type oidcConfig struct {
@@ -100,6 +108,8 @@ func buildConfig(v values, getenv func(string) string) (*config, error) {
 		},
 		HasIdPs:         lookupYAML(v.file, "idps") != nil,
 		ZscalerTokenURL: strings.TrimSpace(v.get("zscaler-token-url")),
+		src:             v,
+		getenv:          getenv,
 	}
 	switch c.Transport {
 	case "stdio", "sse", "streamable-http":
@@ -139,6 +149,9 @@ func buildConfig(v values, getenv func(string) string) (*config, error) {
 	}
 	if c.ShutdownTimeout, err = time.ParseDuration(v.get("shutdown-timeout")); err != nil || c.ShutdownTimeout <= 0 {
 		return nil, fmt.Errorf("%s: %q is not a positive duration (e.g. 15s)", v.describe("shutdown-timeout"), v.get("shutdown-timeout"))
+	}
+	if c.AuditRetention, err = parseRetention(v); err != nil {
+		return nil, err
 	}
 	if c.SourceIPs, err = hardening.ParsePrefixes(v.get("allowed-source-ips")); err != nil {
 		return nil, fmt.Errorf("%s: %w", v.describe("allowed-source-ips"), err)

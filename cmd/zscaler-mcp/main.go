@@ -28,6 +28,9 @@ func main() {
 // run is main without process globals, so tests can drive it. It returns
 // the exit code. In stdio mode nothing but JSON-RPC goes to stdout.
 func run(ctx context.Context, args []string, getenv func(string) string, stdin io.Reader, stdout, stderr io.Writer) int {
+	if code, ok := runSubcommand(ctx, args, getenv, stdout, stderr); ok {
+		return code
+	}
 	v, err := parseSettings(args, getenv, stderr)
 	if errors.Is(err, flag.ErrHelp) {
 		return 0

@@ -35,10 +35,15 @@ type oidcProxy struct {
 	PRM *resource.PRM
 	// Mount adds the AS, login and consent routes to the resource router.
 	Mount func(r chi.Router)
+	// Reload re-reads the config file and replaces the IdPs (reload.go);
+	// nil without a config file, and then NoReload says why.
+	Reload   func(ctx context.Context) (*reloadResult, error)
+	NoReload string
 
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
 	store  *sqlite.Store
+	as     *oauthserver.Server
 }
 
 // startOIDCProxy opens the store and the upstream IdPs, builds the
@@ -49,7 +54,7 @@ func startOIDCProxy(ctx context.Context, cfg *config, logger *slog.Logger) (_ *o
 	if err := ensureDataDir(cfg.DataDir); err != nil {
 		return nil, err
 	}
-	st, err := sqlite.OpenDir(ctx, cfg.DataDir, sqlite.Options{Logger: logger})
+	st, err := sqlite.OpenDir(ctx, cfg.DataDir, sqlite.Options{Logger: logger, AuditRetention: cfg.AuditRetention})
 	if err != nil {
 		return nil, fmt.Errorf("oidcproxy mode: open the store in %s: %w", cfg.DataDir, err)
 	}
@@ -58,11 +63,12 @@ func startOIDCProxy(ctx context.Context, cfg *config, logger *slog.Logger) (_ *o
 			st.Close()
 		}
 	}()
-	providers, err := idp.NewRegistry().OpenAll(ctx, cfg.IdPs, idp.Options{
+	idpOpts := idp.Options{
 		RedirectURI:  cfg.PublicURL + "/auth/callback",
 		LoopbackBind: cfg.LoopbackBind,
 		Logger:       logger,
-	})
+	}
+	providers, err := idp.NewRegistry().OpenAll(ctx, cfg.IdPs, idpOpts)
 	if err != nil {
 		return nil, fmt.Errorf("oidcproxy mode: open the IdPs: %w", err)
 	}
@@ -106,6 +112,7 @@ func startOIDCProxy(ctx context.Context, cfg *config, logger *slog.Logger) (_ *o
 
 	issuer := as.Issuer()
 	p := &oidcProxy{
+		as:        as,
 		Validator: v,
 		// The issuer is the public URL, byte for byte as the AS metadata's
 		// issuer; the PRM's resource follows the alias the client used.
@@ -115,6 +122,16 @@ func startOIDCProxy(ctx context.Context, cfg *config, logger *slog.Logger) (_ *o
 			login.Mount(r, as)
 		},
 		store: st,
+	}
+	if cfg.src.path == "" {
+		p.NoReload = "oidcproxy mode without a --config file (the IdP comes from the OIDCPROXY_* variables): restart to change it"
+	} else {
+		r := &idpReloader{start: cfg.src, getenv: cfg.getenv, idps: cfg.IdPs, opts: idpOpts,
+			login: login, revoker: st, apply: v.Sync, logger: logger}
+		p.Reload = r.Reload
+		if hook := reloadHookFrom(ctx); hook != nil {
+			hook(r.Reload)
+		}
 	}
 	bg, cancel := context.WithCancel(ctx)
 	p.cancel = cancel
@@ -137,6 +154,9 @@ func (p *oidcProxy) goRun(f func()) {
 func (p *oidcProxy) Close() error {
 	p.cancel()
 	p.wg.Wait()
+	if err := p.as.Close(); err != nil {
+		return fmt.Errorf("flush the audit log: %w", err)
+	}
 	if err := p.store.Close(); err != nil {
 		return fmt.Errorf("close the store: %w", err)
 	}

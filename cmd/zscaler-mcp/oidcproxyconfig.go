@@ -107,7 +107,13 @@ func (c *config) resolveIdPs(v values) error {
 		return fmt.Errorf("%s: the list is empty: configure at least one IdP", where)
 	}
 	var errs []error
+	seen := map[string]int{}
 	for i, e := range list {
+		if j, dup := seen[e.ID]; dup {
+			errs = append(errs, fmt.Errorf("%s[%d]: %w", where, i, &idp.ConfigError{IdP: e.ID, Field: "id", Msg: fmt.Sprintf("duplicate id (also entry %d of idps)", j)}))
+		} else if e.ID != "" {
+			seen[e.ID] = i
+		}
 		if err := e.Validate(); err != nil {
 			errs = append(errs, fmt.Errorf("%s[%d]: %w", where, i, err))
 			continue

@@ -41,6 +41,7 @@ func serve(ctx context.Context, cfg *config, logger *slog.Logger, stdin io.Reade
 			logger.Warn("auth shutdown", "err", cerr)
 		}
 	}()
+	defer watchReloadSignal(ctx, logger, as.Reload, as.NoReload)()
 	srv, err := resource.New(resource.Config{
 		Name: "zscaler-mcp", Version: version,
 		Identity:          resource.Identity{PublicURL: cfg.PublicURL, LoopbackBind: cfg.LoopbackBind},

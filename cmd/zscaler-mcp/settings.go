@@ -67,6 +67,7 @@ var settings = []setting{
 	{flag: "tls-ca-certs", env: []string{"ZSCALER_MCP_TLS_CA_CERTS"}, yaml: "security.tls_ca_certs", help: "CA bundle for client certificates (mTLS on the MCP routes)"},
 	{flag: "allow-http", env: []string{"ZSCALER_MCP_ALLOW_HTTP"}, yaml: "security.allow_http", def: "false", help: "allow plaintext HTTP on a non-loopback bind"},
 	{flag: "max-body-bytes", env: []string{"ZSCALER_MCP_MAX_BODY_BYTES"}, yaml: "security.max_body_bytes", def: "4194304", help: "request body limit (413 beyond)"},
+	{flag: "audit-retention", env: []string{"ZSCALER_MCP_AUDIT_RETENTION"}, yaml: "audit_retention", def: "720h", help: "how long the audit log keeps events (0 keeps them forever)"},
 	{flag: "shutdown-timeout", env: []string{"ZSCALER_MCP_SHUTDOWN_TIMEOUT"}, yaml: "shutdown_timeout", def: "15s", help: "how long in-flight requests may take to finish on SIGINT/SIGTERM"},
 
 	{flag: "generate-auth-token", bool: true, def: "false", help: "print a fresh 256-bit API key (64 hex chars) and exit"},
@@ -80,6 +81,7 @@ type values struct {
 	source map[string]string
 	file   map[string]any // the parsed YAML, for sections read by later issues
 	path   string         // the config file's path ("" without one)
+	args   []string       // the command line they were resolved from (for a reload)
 }
 
 func (s setting) key() string {
@@ -147,7 +149,7 @@ func parseSettings(args []string, getenv func(string) string, stderr io.Writer) 
 	set := map[string]bool{}
 	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
 
-	out := values{v: map[string]string{}, source: map[string]string{}}
+	out := values{v: map[string]string{}, source: map[string]string{}, args: args}
 	// The config file path itself: flag > env.
 	cfgPath := *flagVals["config"]
 	if cfgPath == "" {
@@ -222,7 +224,7 @@ func loadConfigFile(path string, getenv func(string) string) (map[string]any, er
 		}
 		for _, m := range envRef.FindAllSubmatch(line, -1) {
 			if getenv(string(m[1])) == "" {
-				missing = append(missing, fmt.Sprintf("%s:%d: environment variable %s is not set", path, i+1, m[1]))
+				missing = append(missing, fmt.Sprintf("%s:%d: %senvironment variable %s is not set", path, i+1, locationPrefix(raw, i+1, string(m[0])), m[1]))
 			}
 		}
 	}
@@ -337,6 +339,7 @@ func yamlString(v any) (string, error) {
 func usage(w io.Writer) {
 	fmt.Fprintln(w, "Usage: zscaler-mcp [flags]")
 	fmt.Fprintln(w, "       zscaler-mcp --generate-auth-token")
+	fmt.Fprintln(w, "       zscaler-mcp clients|tokens|keys|audit|config <command> [flags]   (admin commands; -h for each)")
 	fmt.Fprintln(w, "\nEvery flag has an env twin; precedence is flag > env > config file > default.")
 	for _, s := range settings {
 		name := "(env only)"

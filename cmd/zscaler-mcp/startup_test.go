@@ -209,7 +209,7 @@ func TestConfigFileErrors(t *testing.T) {
 	}
 	tests := []struct{ name, body, want string }{
 		{"unknown key", "transprot: sse\nauth:\n  mdoe: jwt\n", "unknown key(s): auth.mdoe, transprot"},
-		{"unset env var", "auth:\n  api_key: ${NOT_SET_ANYWHERE}\n", "c.yaml:2: environment variable NOT_SET_ANYWHERE is not set"},
+		{"unset env var", "auth:\n  api_key: ${NOT_SET_ANYWHERE}\n", "c.yaml:2: auth.api_key: environment variable NOT_SET_ANYWHERE is not set"},
 		{"bad yaml", "transport: [sse\n", "c.yaml"},
 		{"mapping where a value is expected", "transport:\n  x: 1\n", "unknown key(s): transport.x"},
 	}

@@ -9,14 +9,20 @@
 // redirect URI), ID token signing (ES256) and userinfo are the library's.
 // The test controls only what a real IdP's administrator or user would: the
 // registered clients and users, whether the user signs in or cancels, and
-// how long codes live. Two instruments are added in front of the OP for
-// assertions: the authorization and token requests it received are
-// recorded, and a test may install a named shim that rewrites the token
-// endpoint's JSON response (to reproduce token substitution).
+// how long codes live, and the issuer's path. Instruments are added in
+// front of the OP for assertions: the authorization and token requests it
+// received are recorded. Where the library cannot produce a real IdP's
+// shape, a test installs a thin, named shim that rewrites just that part:
+// the token endpoint's JSON response (token substitution), the discovery
+// document (Entra's "{tenantid}" issuer, Cognito's hosted-UI endpoints), or
+// the iss of one user's ID tokens ([User.Issuer]: a multi-tenant IdP naming
+// the user's home tenant). The tokens are still the library's, signed by
+// the OP's key.
 package idptest
 
 import (
 	"bytes"
+	"context"
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
@@ -28,6 +34,7 @@ import (
 	"net/url"
 	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -42,12 +49,20 @@ import (
 type User struct {
 	ID, Username, Password string
 	Email                  string
-	EmailVerified          bool
-	Name                   string
+	// EmailVerified false leaves email_verified out of the claims
+	// altogether (as Entra does); to send an explicit false, put
+	// "email_verified" in Claims.
+	EmailVerified bool
+	Name          string
 	// Groups go into the "groups" claim (ID token and userinfo).
 	Groups []string
 	// Claims are extra claims of the ID token and userinfo.
 	Claims map[string]any
+	// Issuer, when set, is the iss of this user's ID tokens instead of the
+	// OP's issuer: a shim reproducing multi-tenant IdPs whose tokens name
+	// the user's home tenant (Entra's organizations endpoint issues
+	// https://login.microsoftonline.com/<user's tid>/v2.0) or a v1 issuer.
+	Issuer string
 }
 
 // Client is a confidential web client registered at the test OP.
@@ -79,6 +94,11 @@ type Options struct {
 	CodeLifetime time.Duration
 	// TLS serves https with httptest's certificate (see Server.Certificate).
 	TLS bool
+	// IssuerPath is appended to the OP's origin to form its issuer, and
+	// every endpoint is served below it: e.g. "/realms/acme" (Keycloak),
+	// "/<tenant>/v2.0" (Entra), or "/" for an issuer with a trailing slash
+	// (Auth0). Empty means the bare origin.
+	IssuerPath string
 }
 
 // AuthRequest is an authorization request the OP accepted.
@@ -118,6 +138,7 @@ type Server struct {
 	autoLogin   string
 	deny        *oidc.Error
 	shim        func(body map[string]any)
+	discovery   func(doc map[string]any)
 	authQueries []url.Values
 	tokenReqs   []TokenRequest
 }
@@ -126,7 +147,26 @@ const (
 	loginPath = "/login"
 	tokenPath = "/oauth/token" // the op package's default token endpoint
 	authPath  = "/authorize"   // the op package's default authorization endpoint
+
+	discoveryPath = "/.well-known/openid-configuration"
 )
+
+// issuerKey carries a per-user issuer from recordToken to issuerFunc.
+type issuerKey struct{}
+
+// issuerFunc is the OP's issuer: the configured one, or the per-user
+// issuer recordToken put in the request's context ([User.Issuer]).
+func (s *Server) issuerFunc(bool) (op.IssuerFromRequest, error) {
+	if err := op.ValidateIssuer(s.Issuer, true); err != nil {
+		return nil, err
+	}
+	return func(r *http.Request) string {
+		if iss, ok := r.Context().Value(issuerKey{}).(string); ok {
+			return iss
+		}
+		return s.Issuer
+	}, nil
+}
 
 // New starts a test OP on 127.0.0.1 and stops it when the test ends.
 func New(t testing.TB, o Options) *Server {
@@ -136,7 +176,8 @@ func New(t testing.TB, o Options) *Server {
 	if o.TLS {
 		scheme = "https"
 	}
-	s.Issuer = scheme + "://" + s.srv.Listener.Addr().String()
+	s.Issuer = scheme + "://" + s.srv.Listener.Addr().String() + o.IssuerPath
+	prefix := strings.TrimSuffix(o.IssuerPath, "/")
 
 	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {
@@ -154,6 +195,7 @@ func New(t testing.TB, o Options) *Server {
 		requests:     map[string]*authRequest{},
 		codes:        map[string]codeEntry{},
 		tokens:       map[string]*accessToken{},
+		prefix:       prefix,
 	}
 	for _, u := range o.Users {
 		s.AddUser(u)
@@ -171,7 +213,7 @@ func New(t testing.TB, o Options) *Server {
 		CodeMethodS256:     true,
 		AuthMethodPost:     true,
 		SupportedUILocales: []language.Tag{language.English},
-	}, s.store, op.StaticIssuer(s.Issuer), op.WithAllowInsecure())
+	}, s.store, s.issuerFunc, op.WithAllowInsecure())
 	if err != nil {
 		t.Fatalf("idptest: op.NewProvider: %v", err)
 	}
@@ -179,8 +221,14 @@ func New(t testing.TB, o Options) *Server {
 	mux.Handle(loginPath, op.NewIssuerInterceptor(s.provider.IssuerFromRequest).HandlerFunc(s.login))
 	mux.Handle(authPath, s.recordAuthorize(s.provider))
 	mux.Handle(tokenPath, s.recordToken(s.provider))
+	mux.Handle(discoveryPath, s.shimDiscovery(s.provider))
 	mux.Handle("/", s.provider)
 	s.srv.Config.Handler = mux
+	if prefix != "" {
+		outer := http.NewServeMux()
+		outer.Handle(prefix+"/", http.StripPrefix(prefix, mux))
+		s.srv.Config.Handler = outer
+	}
 	if o.TLS {
 		s.srv.StartTLS()
 	} else {
@@ -211,7 +259,7 @@ func (s *Server) AddUser(u User) {
 func (s *Server) AddClient(c Client) {
 	s.store.mu.Lock()
 	defer s.store.mu.Unlock()
-	s.store.clients[c.ID] = &client{Client: c}
+	s.store.clients[c.ID] = &client{Client: c, prefix: s.store.prefix}
 }
 
 // SetAutoLogin signs this username in without the form ("" shows the form).
@@ -247,6 +295,15 @@ func (s *Server) SetTokenResponseShim(f func(body map[string]any)) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.shim = f
+}
+
+// SetDiscoveryShim installs a function that rewrites the discovery
+// document before it leaves (nil removes it): a named shim for shapes the
+// library cannot produce, e.g. Entra's "{tenantid}" issuer placeholder.
+func (s *Server) SetDiscoveryShim(f func(doc map[string]any)) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.discovery = f
 }
 
 // Advance moves the OP's clock for code expiry forward by d.
@@ -298,6 +355,9 @@ func (s *Server) recordToken(next http.Handler) http.Handler {
 		}
 		r.Body = io.NopCloser(bytes.NewReader(body))
 		form, _ := url.ParseQuery(string(body))
+		if iss := s.store.issuerForCode(form.Get("code")); iss != "" {
+			r = r.WithContext(context.WithValue(r.Context(), issuerKey{}, iss))
+		}
 		rec := TokenRequest{ClientAuth: "none", GrantType: form.Get("grant_type"),
 			CodeVerifier: form.Get("code_verifier"), RedirectURI: form.Get("redirect_uri")}
 		if _, _, ok := r.BasicAuth(); ok {
@@ -333,6 +393,31 @@ func (s *Server) recordToken(next http.Handler) http.Handler {
 	})
 }
 
+// shimDiscovery applies the discovery shim, if any.
+func (s *Server) shimDiscovery(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		s.mu.Lock()
+		shim := s.discovery
+		s.mu.Unlock()
+		if shim == nil {
+			next.ServeHTTP(w, r)
+			return
+		}
+		rr := httptest.NewRecorder()
+		next.ServeHTTP(rr, r)
+		var doc map[string]any
+		if rr.Code != http.StatusOK || json.Unmarshal(rr.Body.Bytes(), &doc) != nil {
+			http.Error(w, "idptest: discovery shim: the OP's document did not decode", http.StatusInternalServerError)
+			return
+		}
+		shim(doc)
+		out, _ := json.Marshal(doc)
+		w.Header().Set("Content-Type", "application/json")
+		w.Header().Set("Content-Length", strconv.Itoa(len(out)))
+		_, _ = w.Write(out)
+	})
+}
+
 // login is the OP's login UI: GET shows a username/password form (or signs
 // the auto-login user in, or denies); POST checks the password, or cancels.
 func (s *Server) login(w http.ResponseWriter, r *http.Request) {
@@ -360,7 +445,7 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 		u := s.store.userByUsername(r.PostFormValue("username"))
 		if u == nil || u.Password != r.PostFormValue("password") {
 			w.WriteHeader(http.StatusUnauthorized)
-			_ = loginPage.Execute(w, map[string]string{"ID": id, "Error": "Wrong username or password."})
+			_ = loginPage.Execute(w, map[string]string{"ID": id, "Error": "Wrong username or password.", "Action": s.store.prefix + loginPath, "Issuer": s.Issuer})
 			return
 		}
 		s.finish(w, r, id, u)
@@ -372,7 +457,7 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 		}
 		s.finish(w, r, id, u)
 	default:
-		_ = loginPage.Execute(w, map[string]string{"ID": id})
+		_ = loginPage.Execute(w, map[string]string{"ID": id, "Action": s.store.prefix + loginPath, "Issuer": s.Issuer})
 	}
 }
 
@@ -386,9 +471,9 @@ func (s *Server) finish(w http.ResponseWriter, r *http.Request, id string, u *Us
 
 var loginPage = template.Must(template.New("login").Parse(`<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>Test IdP sign-in</title></head>
-<body><h1>Test IdP</h1>
+<body><h1>Test IdP</h1><p>Issuer: <code>{{.Issuer}}</code></p>
 {{if .Error}}<p role="alert">{{.Error}}</p>{{end}}
-<form method="post" action="/login">
+<form method="post" action="{{.Action}}">
 <input type="hidden" name="authRequestID" value="{{.ID}}">
 <label>Username <input name="username" autofocus></label>
 <label>Password <input name="password" type="password"></label>

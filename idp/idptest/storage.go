@@ -30,6 +30,7 @@ type storage struct {
 	codes    map[string]codeEntry
 	tokens   map[string]*accessToken
 	nextID   int
+	prefix   string // the issuer's path, below which every endpoint is served
 	// recorded auth requests, for assertions
 	recorded []AuthRequest
 }
@@ -182,6 +183,25 @@ func (s *storage) completeLogin(id string, user *User) error {
 	}
 	req.userID, req.done, req.authTime = user.ID, true, s.now()
 	return nil
+}
+
+// issuerForCode returns the per-user issuer of the user a live code was
+// issued to, or "".
+func (s *storage) issuerForCode(code string) string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	e, ok := s.codes[code]
+	if !ok {
+		return ""
+	}
+	req, ok := s.requests[e.requestID]
+	if !ok {
+		return ""
+	}
+	if u, ok := s.users[req.userID]; ok {
+		return u.Issuer
+	}
+	return ""
 }
 
 func (s *storage) userByUsername(username string) *User {
@@ -344,6 +364,7 @@ func (k *publicKey) Key() any                           { return &k.key.PublicKe
 // client implements op.Client for a confidential web client.
 type client struct {
 	Client
+	prefix string // the issuer's path
 }
 
 func (c *client) GetID() string                    { return c.ID }
@@ -362,7 +383,7 @@ func (c *client) ResponseTypes() []oidc.ResponseType {
 	return []oidc.ResponseType{oidc.ResponseTypeCode}
 }
 func (c *client) GrantTypes() []oidc.GrantType { return []oidc.GrantType{oidc.GrantTypeCode} }
-func (c *client) LoginURL(id string) string    { return loginPath + "?authRequestID=" + id }
+func (c *client) LoginURL(id string) string    { return c.prefix + loginPath + "?authRequestID=" + id }
 func (c *client) AccessTokenType() op.AccessTokenType {
 	return op.AccessTokenTypeBearer
 }

@@ -52,6 +52,7 @@ func Run(t *testing.T, newStore func(t *testing.T) store.Store) {
 		{"Consents", testConsents},
 		{"SigningKeys", testSigningKeys},
 		{"RevocationLog", testRevocationLog},
+		{"Audit", testAudit},
 		{"GC", testGC},
 		{"ConcurrentCodeRedemption", testConcurrentCodeRedemption},
 		{"ConcurrentRefreshRotation", testConcurrentRefreshRotation},

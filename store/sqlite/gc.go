@@ -72,5 +72,12 @@ func (s *Store) GC(ctx context.Context, now time.Time) (int, error) {
 			}
 		}
 	}
+	if s.opts.AuditRetention > 0 {
+		n, err := s.PruneAudit(ctx, now.Add(-s.opts.AuditRetention))
+		total += n
+		if err != nil {
+			return total, fmt.Errorf("sqlite: gc: %w", err)
+		}
+	}
 	return total, nil
 }

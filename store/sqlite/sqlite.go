@@ -71,6 +71,10 @@ type Options struct {
 	// GC removes them; it must exceed the longest access-token lifetime.
 	// Default 7 days; negative keeps them forever.
 	RevocationRetention time.Duration
+	// AuditRetention is how long audit events are kept before GC removes
+	// them. Default store.DefaultAuditRetention; negative keeps them
+	// forever.
+	AuditRetention time.Duration
 	// Now is the clock used for created/granted/revoked timestamps and JTI
 	// expiry checks. Default time.Now.
 	Now func() time.Time
@@ -95,6 +99,9 @@ func (o Options) withDefaults() (Options, error) {
 	}
 	if o.RevocationRetention == 0 {
 		o.RevocationRetention = 7 * 24 * time.Hour
+	}
+	if o.AuditRetention == 0 {
+		o.AuditRetention = store.DefaultAuditRetention
 	}
 	if o.Now == nil {
 		o.Now = time.Now
