@@ -330,3 +330,15 @@ func randomToken(n int) (string, error) {
 	}
 	return base64.RawURLEncoding.EncodeToString(b), nil
 }
+
+// newClientID returns a fresh client id: 192 random bits, base64url, never
+// starting with '-' or '_' (a leading dash would read as a flag on the
+// admin command line).
+func newClientID() (string, error) {
+	for {
+		id, err := randomToken(24)
+		if err != nil || (id[0] != '-' && id[0] != '_') {
+			return id, err
+		}
+	}
+}

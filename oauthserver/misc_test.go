@@ -147,3 +147,19 @@ func TestRefreshPolicy(t *testing.T) {
 		t.Error("grant not revoked after a policy refusal")
 	}
 }
+
+// TestNewClientIDNoLeadingDash: generated client ids never start with '-'
+// or '_' (admin commands take them as positional arguments).
+func TestNewClientIDNoLeadingDash(t *testing.T) {
+	seen := map[string]bool{}
+	for range 2000 {
+		id, err := newClientID()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if id[0] == '-' || id[0] == '_' || len(id) != 32 || seen[id] {
+			t.Fatalf("client id %q", id)
+		}
+		seen[id] = true
+	}
+}

@@ -114,7 +114,7 @@ func (s *Server) handleRegister(w http.ResponseWriter, r *http.Request) {
 		writeRegistrationError(w, http.StatusBadRequest, err)
 		return
 	}
-	clientID, err := randomToken(24)
+	clientID, err := newClientID()
 	if err != nil {
 		s.registrationServerError(w, "generate client id", err)
 		return

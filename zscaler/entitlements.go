@@ -1,6 +1,9 @@
 package zscaler
 
 import (
+	"context"
+	"encoding/base64"
+	"encoding/json"
 	"sort"
 	"strings"
 )
@@ -73,4 +76,41 @@ func sortedSet(m map[string]bool) []string {
 	}
 	sort.Strings(out)
 	return out
+}
+
+// Entitlements reads the service-info claim of the server's own current
+// OneAPI token. It reuses the cached token (a token request is made only
+// when none is cached or it is due for refresh). A token that is not a JWT
+// yields Entitlements{Present: false}: the filter must then hide nothing.
+func (c *Client) Entitlements(ctx context.Context) (Entitlements, error) {
+	tok, err := c.tokens.token(ctx)
+	if err != nil {
+		return Entitlements{}, err
+	}
+	return ParseEntitlements(jwtClaims(tok.AccessToken)), nil
+}
+
+// jwtClaims returns the payload of a JWT-shaped access token as a map, or
+// nil when the token is not a JWT with a JSON object payload.
+//
+// The signature is deliberately NOT verified: the token is not a credential
+// presented to us, it is the answer the Zscaler token endpoint gave on a
+// connection we opened ourselves to the configured token URL (HTTPS in
+// production), so it is exactly as trustworthy as that endpoint, and we
+// hold no key to verify it with. The claims are only used to decide which
+// tools to show; the OneAPI itself enforces the entitlements on every call.
+func jwtClaims(token string) map[string]any {
+	parts := strings.Split(token, ".")
+	if len(parts) != 3 || parts[1] == "" {
+		return nil
+	}
+	payload, err := base64.RawURLEncoding.DecodeString(strings.TrimRight(parts[1], "="))
+	if err != nil {
+		return nil
+	}
+	var claims map[string]any
+	if err := json.Unmarshal(payload, &claims); err != nil {
+		return nil
+	}
+	return claims
 }

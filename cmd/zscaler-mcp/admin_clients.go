@@ -181,7 +181,7 @@ func clientsShow(ctx context.Context, env adminEnv, args []string) int {
 }
 
 func clientsDelete(ctx context.Context, env adminEnv, args []string) int {
-	a := newAdminFlags("clients delete", "clients delete CLIENT_ID [--json] [--data-dir DIR | --config FILE]", env.stderr)
+	a := newAdminFlags("clients delete", "clients delete [flags] [--] CLIENT_ID   (flags: --json, --data-dir DIR, --config FILE; -- before an id that starts with -)", env.stderr)
 	return runAdmin(ctx, env, a, args, 1, func(st *sqlite.Store, _ values, pos []string) error {
 		id := pos[0]
 		grants, err := st.ListGrants(ctx, store.GrantFilter{ClientID: id})

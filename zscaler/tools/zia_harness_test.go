@@ -70,7 +70,8 @@ func newZIAHarness(t *testing.T, validate bool) *ziaHarness {
 // client, so the client-side rate limiter's burst covers most cases; the
 // paged ones wait for it briefly.
 func ziaTestConfig(s *zscalertest.Server) zscaler.Config {
-	return zscaler.Config{ClientID: s.ClientID, ClientSecret: s.ClientSecret, TokenURL: s.TokenURL, BaseURL: s.URL, Timeout: 5 * time.Second}
+	return zscaler.Config{ClientID: s.ClientID, ClientSecret: s.ClientSecret, TokenURL: s.TokenURL, BaseURL: s.URL, Timeout: 5 * time.Second,
+		RateLimits: zscaler.NoRateLimits()}
 }
 
 // call runs a tool through the MCP client and returns the result, its

@@ -79,7 +79,8 @@ func TestZPAThroughMCPClient(t *testing.T) {
 	zscalertest.ServeZPA(s)
 	zscalertest.ServeZDX(s)
 	zscalertest.ServeZIdentity(s)
-	zc, err := zscaler.New(context.Background(), zscaler.Config{ClientID: s.ClientID, ClientSecret: s.ClientSecret, TokenURL: s.TokenURL, BaseURL: s.URL, CustomerID: s.CustomerID})
+	zc, err := zscaler.New(context.Background(), zscaler.Config{ClientID: s.ClientID, ClientSecret: s.ClientSecret, TokenURL: s.TokenURL, BaseURL: s.URL, CustomerID: s.CustomerID,
+		RateLimits: zscaler.NoRateLimits()}) // the stand-in needs no protection from the client-side limiter
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -35,6 +35,7 @@ func zpaNewEnv(t *testing.T, service string, customerID *string, serve func(*zsc
 	}
 	c, err := zscaler.New(context.Background(), zscaler.Config{
 		ClientID: s.ClientID, ClientSecret: s.ClientSecret, TokenURL: s.TokenURL, BaseURL: s.URL, CustomerID: cid,
+		RateLimits: zscaler.NoRateLimits(), // the stand-in needs no protection from the client-side limiter
 	})
 	if err != nil {
 		t.Fatalf("zscaler.New: %v", err)

@@ -19,7 +19,8 @@ func zpaStandIn(t *testing.T) (*zscalertest.Server, *zscaler.Client) {
 	zscalertest.ServeZPA(s)
 	zscalertest.ServeZDX(s)
 	zscalertest.ServeZIdentity(s)
-	c, err := zscaler.New(context.Background(), zscaler.Config{ClientID: s.ClientID, ClientSecret: s.ClientSecret, TokenURL: s.TokenURL, BaseURL: s.URL, CustomerID: s.CustomerID})
+	c, err := zscaler.New(context.Background(), zscaler.Config{ClientID: s.ClientID, ClientSecret: s.ClientSecret, TokenURL: s.TokenURL, BaseURL: s.URL, CustomerID: s.CustomerID,
+		RateLimits: zscaler.NoRateLimits()}) // the stand-in needs no protection from the client-side limiter
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -3,13 +3,18 @@
 // routes the tools call, answering 404 to anything it does not know so a
 // wrong path fails a test.
 //
-// The core (this file) serves the token endpoint, checks the bearer token
-// on every API call, records requests and injects faults. Each service's
+// The core (this file, clientauth.go and collection.go) serves the token
+// endpoint (client secret, or private-key JWT once a key is registered with
+// RegisterPublicKey), checks the bearer token on every API call (401 for
+// unknown or expired tokens; ExpireTokens revokes them all), records
+// requests and token forms, and injects faults (Fail, Delay), on the token
+// endpoint too. Each service's
 // routes and in-memory data live in their own file (zia.go, zpa.go, ...),
 // each naming the public reference its shapes follow.
 package zscalertest
 
 import (
+	"crypto"
 	"crypto/rand"
 	"crypto/subtle"
 	"encoding/base64"
@@ -18,12 +23,16 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"strconv"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 )
+
+// tokenPath is the token endpoint's path (as on <vanity>.zslogin.net).
+const tokenPath = "/oauth2/v1/token"
 
 // Server is the stand-in. Its zero value is not usable: call [New].
 type Server struct {
@@ -46,6 +55,11 @@ type Server struct {
 	tokenN   int
 	reqs     []Recorded
 	faults   []*fault
+	// private-key JWT client authentication (RegisterPublicKey)
+	pubKeys []crypto.PublicKey
+	seenJTI map[string]bool
+	forms   []url.Values
+	unauthN int
 }
 
 // Recorded is one API request the stand-in received.
@@ -54,6 +68,8 @@ type Recorded struct {
 	Path   string
 	Query  string
 	Body   []byte
+	// Header holds the request headers (Authorization included).
+	Header http.Header
 }
 
 type fault struct {
@@ -76,12 +92,12 @@ func New(t testing.TB, products ...string) *Server {
 		ClientID: "client-" + randHex(4), ClientSecret: randHex(16),
 		CustomerID: "216196257331281920",
 		mux:        http.NewServeMux(), products: products, ttl: time.Hour,
-		tokens: map[string]time.Time{},
+		tokens: map[string]time.Time{}, seenJTI: map[string]bool{},
 	}
 	s.srv = httptest.NewServer(http.HandlerFunc(s.serve))
 	t.Cleanup(s.srv.Close)
 	s.URL = s.srv.URL
-	s.TokenURL = s.srv.URL + "/oauth2/v1/token"
+	s.TokenURL = s.srv.URL + tokenPath
 	return s
 }
 
@@ -104,6 +120,36 @@ func (s *Server) TokenRequests() int {
 	return s.tokenN
 }
 
+// TokenForms returns the form of every token request received so far
+// (secrets included: this is a test double).
+func (s *Server) TokenForms() []url.Values {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := make([]url.Values, len(s.forms))
+	for i, f := range s.forms {
+		out[i] = cloneValues(f)
+	}
+	return out
+}
+
+// ExpireTokens makes every token issued so far invalid at once, as if
+// revoked: API calls bearing one get 401.
+func (s *Server) ExpireTokens() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for tok := range s.tokens {
+		s.tokens[tok] = time.Time{}
+	}
+}
+
+// Unauthorized is the number of API requests refused with 401 for a
+// missing, unknown or expired bearer token.
+func (s *Server) Unauthorized() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.unauthN
+}
+
 // Requests returns the API requests received so far (not token requests).
 func (s *Server) Requests() []Recorded {
 	s.mu.Lock()
@@ -113,14 +159,16 @@ func (s *Server) Requests() []Recorded {
 
 // Fail makes the next n requests matching method and path (exact path, no
 // query) answer status, with a Retry-After header when retryAfter is not
-// empty, before reaching the route.
+// empty, before reaching the route. The token endpoint ("POST",
+// "/oauth2/v1/token") can be made to fail too.
 func (s *Server) Fail(method, path string, status, n int, retryAfter string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.faults = append(s.faults, &fault{method: method, path: path, status: status, left: n, retryAfter: retryAfter})
 }
 
-// Delay makes the next n requests matching method and path wait d before answering.
+// Delay makes the next n requests matching method and path wait d before
+// answering (the token endpoint included).
 func (s *Server) Delay(method, path string, d time.Duration, n int) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -128,18 +176,40 @@ func (s *Server) Delay(method, path string, d time.Duration, n int) {
 }
 
 func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
-	if r.URL.Path == "/oauth2/v1/token" {
+	if r.URL.Path == tokenPath {
+		if s.injectFault(w, r) {
+			return
+		}
 		s.issueToken(w, r)
 		return
 	}
 	if !s.authorized(r) {
+		s.mu.Lock()
+		s.unauthN++
+		s.mu.Unlock()
 		WriteJSON(w, http.StatusUnauthorized, map[string]string{"code": "UNAUTHORIZED", "message": "missing or invalid bearer token"})
 		return
 	}
 	body, _ := io.ReadAll(io.LimitReader(r.Body, 1<<20))
 	r.Body = io.NopCloser(strings.NewReader(string(body)))
 	s.mu.Lock()
-	s.reqs = append(s.reqs, Recorded{Method: r.Method, Path: r.URL.Path, Query: r.URL.RawQuery, Body: body})
+	s.reqs = append(s.reqs, Recorded{Method: r.Method, Path: r.URL.Path, Query: r.URL.RawQuery, Body: body, Header: r.Header.Clone()})
+	s.mu.Unlock()
+	if s.injectFault(w, r) {
+		return
+	}
+	if _, pattern := s.mux.Handler(r); pattern == "" {
+		WriteJSON(w, http.StatusNotFound, map[string]string{"code": "RESOURCE_NOT_FOUND", "message": "no such API: " + r.Method + " " + r.URL.Path})
+		return
+	}
+	s.mux.ServeHTTP(w, r)
+}
+
+// injectFault applies the first pending fault matching r: it waits the
+// fault's delay and, when the fault has a status, answers it and reports
+// true.
+func (s *Server) injectFault(w http.ResponseWriter, r *http.Request) bool {
+	s.mu.Lock()
 	var hit *fault
 	for _, f := range s.faults {
 		if f.left > 0 && f.method == r.Method && f.path == r.URL.Path {
@@ -149,27 +219,26 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	s.mu.Unlock()
-	if hit != nil {
-		if hit.delay > 0 {
-			select {
-			case <-time.After(hit.delay):
-			case <-r.Context().Done():
-				return
-			}
-		}
-		if hit.status != 0 {
-			if hit.retryAfter != "" {
-				w.Header().Set("Retry-After", hit.retryAfter)
-			}
-			WriteJSON(w, hit.status, map[string]string{"code": "INJECTED", "message": "injected failure " + strconv.Itoa(hit.status)})
-			return
+	if hit == nil {
+		return false
+	}
+	if hit.delay > 0 {
+		t := time.NewTimer(hit.delay)
+		defer t.Stop()
+		select {
+		case <-t.C:
+		case <-r.Context().Done():
+			return true
 		}
 	}
-	if _, pattern := s.mux.Handler(r); pattern == "" {
-		WriteJSON(w, http.StatusNotFound, map[string]string{"code": "RESOURCE_NOT_FOUND", "message": "no such API: " + r.Method + " " + r.URL.Path})
-		return
+	if hit.status == 0 {
+		return false
 	}
-	s.mux.ServeHTTP(w, r)
+	if hit.retryAfter != "" {
+		w.Header().Set("Retry-After", hit.retryAfter)
+	}
+	WriteJSON(w, hit.status, map[string]string{"code": "INJECTED", "message": "injected failure " + strconv.Itoa(hit.status)})
+	return true
 }
 
 func (s *Server) authorized(r *http.Request) bool {
@@ -185,17 +254,19 @@ func (s *Server) authorized(r *http.Request) bool {
 
 // issueToken is the client-credentials grant of ZIdentity
 // (https://help.zscaler.com/oneapi/understanding-oneapi-authentication):
-// form grant_type=client_credentials, audience=https://api.zscaler.com,
-// client_id + client_secret in the form or Basic.
+// form grant_type=client_credentials, audience=https://api.zscaler.com, and
+// one client authentication method: client_id + client_secret in the form
+// or Basic, or (once a key is registered with RegisterPublicKey) an RFC 7523
+// private-key JWT in client_assertion (the form the Zscaler SDKs send:
+// zscaler-sdk-go zscaler/oneapiclient.go authenticateWithCert).
 func (s *Server) issueToken(w http.ResponseWriter, r *http.Request) {
 	if r.Method != http.MethodPost || r.ParseForm() != nil {
 		WriteJSON(w, http.StatusBadRequest, map[string]string{"error": "invalid_request"})
 		return
 	}
-	id, secret, basic := r.BasicAuth()
-	if !basic {
-		id, secret = r.PostForm.Get("client_id"), r.PostForm.Get("client_secret")
-	}
+	s.mu.Lock()
+	s.forms = append(s.forms, cloneValues(r.PostForm))
+	s.mu.Unlock()
 	if r.PostForm.Get("grant_type") != "client_credentials" {
 		WriteJSON(w, http.StatusBadRequest, map[string]string{"error": "unsupported_grant_type"})
 		return
@@ -204,7 +275,21 @@ func (s *Server) issueToken(w http.ResponseWriter, r *http.Request) {
 		WriteJSON(w, http.StatusBadRequest, map[string]string{"error": "invalid_request", "error_description": "audience must be https://api.zscaler.com"})
 		return
 	}
-	if subtle.ConstantTimeCompare([]byte(id), []byte(s.ClientID)) != 1 || subtle.ConstantTimeCompare([]byte(secret), []byte(s.ClientSecret)) != 1 {
+	id, secret, basic := r.BasicAuth()
+	if !basic {
+		id, secret = r.PostForm.Get("client_id"), r.PostForm.Get("client_secret")
+	}
+	assertion := r.PostForm.Get("client_assertion")
+	switch {
+	case assertion != "" && (basic || secret != ""):
+		WriteJSON(w, http.StatusBadRequest, map[string]string{"error": "invalid_request", "error_description": "more than one client authentication method"})
+		return
+	case assertion != "":
+		if why := s.checkAssertion(r.PostForm); why != "" {
+			WriteJSON(w, http.StatusUnauthorized, map[string]string{"error": "invalid_client", "error_description": why})
+			return
+		}
+	case subtle.ConstantTimeCompare([]byte(id), []byte(s.ClientID)) != 1 || subtle.ConstantTimeCompare([]byte(secret), []byte(s.ClientSecret)) != 1:
 		WriteJSON(w, http.StatusUnauthorized, map[string]string{"error": "invalid_client"})
 		return
 	}
@@ -241,6 +326,14 @@ func WriteJSON(w http.ResponseWriter, status int, v any) {
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(status)
 	_ = json.NewEncoder(w).Encode(v)
+}
+
+func cloneValues(v url.Values) url.Values {
+	out := make(url.Values, len(v))
+	for k, vs := range v {
+		out[k] = append([]string(nil), vs...)
+	}
+	return out
 }
 
 func randHex(n int) string {
