@@ -102,6 +102,9 @@ func buildConfigWith(v values, getenv func(string) string, catalogue []tools.Spe
 	if err != nil {
 		return nil, err
 	}
+	if tc.OneAPI, tc.HasOneAPI, err = parseOneAPI(v, getenv); err != nil {
+		return nil, err
+	}
 	c := &config{
 		Tools:         tc,
 		Transport:     strings.ToLower(strings.TrimSpace(v.get("transport"))),

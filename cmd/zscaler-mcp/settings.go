@@ -59,9 +59,12 @@ var settings = []setting{
 	{flag: "zscaler-cloud", env: []string{"ZSCALER_CLOUD"}, yaml: "zscaler.cloud", help: "Zscaler cloud (empty for production)"},
 	{env: []string{"ZSCALER_CLIENT_ID"}, yaml: "zscaler.client_id", help: "OneAPI client id of the server's own credential (the Zscaler tools need it)"},
 	{env: []string{"ZSCALER_CLIENT_SECRET"}, yaml: "zscaler.client_secret", help: "OneAPI client secret", secret: true},
-	{env: []string{"ZSCALER_PRIVATE_KEY"}, yaml: "zscaler.private_key", help: "OneAPI private key (PEM) for private-key JWT instead of a secret", secret: true},
+	{env: []string{"ZSCALER_PRIVATE_KEY"}, yaml: "zscaler.private_key", help: "OneAPI private key (PEM or JWK, inline or a file path) for private-key JWT instead of a secret", secret: true},
 	{env: []string{"ZSCALER_CUSTOMER_ID"}, yaml: "zscaler.customer_id", help: "ZPA customer id"},
 	{env: []string{"ZSCALER_API_BASE_URL"}, yaml: "zscaler.api_base_url", help: "OneAPI base URL (default https://api.zsapi.net)"},
+	{flag: "api-timeout", env: []string{"ZSCALER_MCP_API_TIMEOUT"}, yaml: "zscaler.api_timeout", help: "timeout of one OneAPI attempt or token request (default 30s)"},
+	{flag: "api-max-attempts", env: []string{"ZSCALER_MCP_API_MAX_ATTEMPTS"}, yaml: "zscaler.api_max_attempts", help: "attempts per OneAPI request, 1-10, retrying 429/5xx (default 3)"},
+	{flag: "api-rate-limits", env: []string{"ZSCALER_MCP_API_RATE_LIMITS"}, yaml: "zscaler.api_rate_limits", help: "per-service OneAPI rate-limit overrides, e.g. zia.read=2:4,zpa=off"},
 
 	{flag: "services", env: []string{"ZSCALER_MCP_SERVICES"}, yaml: "tools.services", help: "only the tools of these services, comma-separated (zia, zpa, zdx, zcc, zidentity)"},
 	{flag: "disabled-services", env: []string{"ZSCALER_MCP_DISABLED_SERVICES"}, yaml: "tools.disabled_services", help: "drop the tools of these services"},

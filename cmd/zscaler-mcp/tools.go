@@ -26,9 +26,38 @@ type toolsConfig struct {
 	// the server's credential and per caller.
 	NoEntitlementFilter bool
 	ConfirmationTTL     time.Duration
-	// OneAPI is the server's own Zscaler credential; ClientID "" means no
-	// Zscaler tools.
-	OneAPI zscaler.Config
+	// OneAPI is the server's own Zscaler credential and client settings;
+	// HasOneAPI is false when no credential is configured at all (no
+	// Zscaler tools).
+	OneAPI    zscaler.Config
+	HasOneAPI bool
+}
+
+// parseOneAPI reads the OneAPI client settings with zscaler.ConfigFromEnv,
+// each variable resolved like every other setting (flag > env > config
+// file) where the settings table has it, else from the environment. No
+// credential at all is not an error (the server runs with whoami only); a
+// partial or invalid one is, naming the variable.
+func parseOneAPI(v values, getenv func(string) string) (zscaler.Config, bool, error) {
+	byEnv := map[string]string{}
+	for _, s := range settings {
+		for _, e := range s.env {
+			byEnv[e] = s.key()
+		}
+	}
+	cfg, err := zscaler.ConfigFromEnv(func(name string) string {
+		if k, ok := byEnv[name]; ok {
+			return v.get(k)
+		}
+		return getenv(name)
+	})
+	if errors.Is(err, zscaler.ErrNotConfigured) {
+		return zscaler.Config{}, false, nil
+	}
+	if err != nil {
+		return zscaler.Config{}, false, err
+	}
+	return cfg, true, nil
 }
 
 // parseTools reads the tool settings of v and checks the selection against
@@ -43,17 +72,6 @@ func parseTools(v values, catalogue []tools.Spec) (toolsConfig, error) {
 			DisabledToolsets: v.list("disabled-toolsets"),
 			DisabledTools:    v.list("disabled-tools"),
 			WritePatterns:    v.list("write-tools"),
-		},
-		OneAPI: zscaler.Config{
-			ClientID:     strings.TrimSpace(v.get("ZSCALER_CLIENT_ID")),
-			ClientSecret: v.get("ZSCALER_CLIENT_SECRET"),
-			PrivateKey:   v.get("ZSCALER_PRIVATE_KEY"),
-			VanityDomain: strings.TrimSpace(v.get("zscaler-vanity-domain")),
-			Cloud:        strings.TrimSpace(v.get("zscaler-cloud")),
-			TokenURL:     strings.TrimSpace(v.get("zscaler-token-url")),
-			BaseURL:      strings.TrimSpace(v.get("ZSCALER_API_BASE_URL")),
-			CustomerID:   strings.TrimSpace(v.get("ZSCALER_CUSTOMER_ID")),
-			UserAgent:    "zscaler-mcp/" + version,
 		},
 	}
 	var err error
@@ -98,10 +116,11 @@ func buildTools(ctx context.Context, tc toolsConfig, logger *slog.Logger) (*tool
 		return nil, err
 	}
 	ts := &toolSetup{Registry: reg}
-	if tc.OneAPI.ClientID == "" {
+	if !tc.HasOneAPI {
 		logger.Info("no Zscaler tools: ZSCALER_CLIENT_ID is not set (set it with ZSCALER_CLIENT_SECRET or ZSCALER_PRIVATE_KEY, and ZSCALER_VANITY_DOMAIN or ZSCALER_TOKEN_URL); only whoami is on")
 		return ts, nil
 	}
+	tc.OneAPI.Logger = logger
 	client, err := zscaler.New(ctx, tc.OneAPI)
 	if err != nil {
 		return nil, fmt.Errorf("zscaler tools: %w", err)
@@ -136,12 +155,11 @@ func buildTools(ctx context.Context, tc toolsConfig, logger *slog.Logger) (*tool
 func filterByServerEntitlements(ctx context.Context, c *zscaler.Client, specs []tools.Spec, logger *slog.Logger) []tools.Spec {
 	cctx, cancel := context.WithTimeout(ctx, 20*time.Second)
 	defer cancel()
-	claims, err := c.TokenClaims(cctx)
+	e, err := c.Entitlements(cctx)
 	if err != nil {
 		logger.Warn("entitlement filter: cannot read the service-info of the server's OneAPI token; no tools hidden", "err", err)
 		return specs
 	}
-	e := zscaler.ParseEntitlements(claims)
 	if !e.Present {
 		logger.Info("entitlement filter: the server's OneAPI token has no service-info claim; no tools hidden")
 		return specs

@@ -98,6 +98,11 @@ func TestSelectionFlagErrors(t *testing.T) {
 		{args: []string{"--enable-write-tools", "--write-tools", "zia_[x"}, want: []string{`--write-tools: "zia_[x" is not a valid glob pattern`}},
 		{args: []string{"--confirmation-ttl", "soon"}, want: []string{`--confirmation-ttl: "soon" is not a duration`}},
 		{env: map[string]string{"ZSCALER_MCP_WRITE_ENABLED": "maybe"}, want: []string{`ZSCALER_MCP_WRITE_ENABLED: "maybe" is not a boolean`}},
+		// The OneAPI credential: partial or invalid settings stop the start-up, naming the variable.
+		{env: map[string]string{"ZSCALER_CLIENT_SECRET": ""}, want: []string{"ZSCALER_CLIENT_SECRET"}},
+		{env: map[string]string{"ZSCALER_CUSTOMER_ID": "acme"}, want: []string{"ZSCALER_CUSTOMER_ID", "numeric"}},
+		{args: []string{"--api-max-attempts", "99"}, want: []string{"ZSCALER_MCP_API_MAX_ATTEMPTS", `"99"`}},
+		{env: map[string]string{"ZSCALER_MCP_API_RATE_LIMITS": "zia=fast"}, want: []string{"ZSCALER_MCP_API_RATE_LIMITS"}},
 	} {
 		var out, errb syncBuffer
 		env := si.env(tc.env)
