@@ -153,6 +153,7 @@ func TestListTools(t *testing.T) {
 				"zia_delete_url_category zia delete (off) Delete a custom URL category.",
 				"zpa_update_segment_group", "write (off)",
 				"7 tools: 3 read, 4 write/delete (0 write tools on",
+				"Toolsets (--toolsets, --disabled-toolsets): zia_url_categories, zpa_segment_groups",
 			}},
 		{args: []string{"--list-tools", "--services", "zpa", "--enable-write-tools", "--write-tools", "zpa_update_*"},
 			want:  []string{"zpa_update_segment_group zpa write Rename", "zpa_delete_segment_group zpa delete (off)", "4 tools: 2 read, 2 write/delete (1 write tools on"},

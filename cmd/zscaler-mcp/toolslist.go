@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 	"text/tabwriter"
 
@@ -45,8 +46,21 @@ func listTools(w io.Writer, tc toolsConfig) error {
 	if err := tw.Flush(); err != nil {
 		return err
 	}
-	_, err := fmt.Fprintf(w, "\n%d tools: %d read, %d write/delete (%d write tools on with these settings; write tools need both --enable-write-tools and --write-tools)\n",
-		reads+writes, reads, writes, writesOn)
+	if _, err := fmt.Fprintf(w, "\n%d tools: %d read, %d write/delete (%d write tools on with these settings; write tools need both --enable-write-tools and --write-tools)\n",
+		reads+writes, reads, writes, writesOn); err != nil {
+		return err
+	}
+	var toolsets []string
+	for _, s := range listed {
+		if !slices.Contains(toolsets, s.Toolset) {
+			toolsets = append(toolsets, s.Toolset)
+		}
+	}
+	slices.Sort(toolsets)
+	if len(toolsets) == 0 {
+		return nil
+	}
+	_, err := fmt.Fprintf(w, "Toolsets (--toolsets, --disabled-toolsets): %s\n", strings.Join(toolsets, ", "))
 	return err
 }
 
