@@ -64,7 +64,7 @@ func TestPerCallerEntitlements(t *testing.T) {
 			if err == nil {
 				t.Fatalf("calling hidden %s succeeded: %q", tc.hidden, text)
 			}
-			for _, w := range []string{`tool "` + tc.hidden + `" is hidden from this caller`, "service-info of your Zscaler credential does not entitle it to " + tc.hiddenService} {
+			for _, w := range []string{`tool "` + tc.hidden + `" is hidden from this caller`, "your Zscaler credential is not entitled to " + strings.ToUpper(tc.hiddenService)} {
 				if !strings.Contains(err.Error(), w) {
 					t.Errorf("refusal %q does not say %q", err, w)
 				}

@@ -66,7 +66,7 @@ func (f *CallerFilter) Visible(_ context.Context, id *auth.Identity, t resource.
 
 // Reason explains to a caller why t is hidden from it.
 func (f *CallerFilter) Reason(_ *auth.Identity, t resource.Tool) string {
-	return fmt.Sprintf("it is a %s tool and the service-info of your Zscaler credential does not entitle it to %s", t.Service, t.Service)
+	return fmt.Sprintf("it is a %s tool, and your Zscaler credential is not entitled to %s (the service-info claim of its OneAPI token does not list it)", t.Service, strings.ToUpper(t.Service))
 }
 
 func (f *CallerFilter) entitlements(id *auth.Identity) *zscaler.Entitlements {
