@@ -47,6 +47,7 @@ var settings = []setting{
 	{flag: "auth-jwks-uri", env: []string{"ZSCALER_MCP_AUTH_JWKS_URI"}, yaml: "auth.jwks_uri", help: "JWKS URL for jwt mode"},
 	{flag: "auth-audience", env: []string{"ZSCALER_MCP_AUTH_AUDIENCE"}, yaml: "auth.audience", help: "accepted JWT audiences, comma-separated"},
 	{flag: "auth-issuer", env: []string{"ZSCALER_MCP_AUTH_ISSUER"}, yaml: "auth.issuer", help: "accepted JWT issuer(s), comma-separated"},
+	{flag: "auth-fallbacks", env: []string{"ZSCALER_MCP_AUTH_FALLBACKS"}, yaml: "auth.fallbacks", help: "oidcproxy mode: extra validators accepted beside our tokens (zscaler)"},
 	{flag: "auth-scopes", env: []string{"ZSCALER_MCP_AUTH_SCOPES"}, yaml: "auth.scopes", help: "scopes carried by static credentials (default zscaler.read,zscaler.write)"},
 	{env: []string{"OIDCPROXY_CONFIG_URL"}, yaml: "auth.oidc.config_url", help: "oidc mode: upstream IdP discovery URL"},
 	{env: []string{"OIDCPROXY_CLIENT_ID"}, yaml: "auth.oidc.client_id", help: "oidc mode: client id registered at the IdP"},
