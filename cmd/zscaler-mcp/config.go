@@ -53,6 +53,8 @@ type config struct {
 	// our tokens in oidcproxy mode (ZSCALER_MCP_AUTH_FALLBACKS; only
 	// "zscaler": the api-key and jwt fallbacks follow their own settings).
 	Fallbacks []string
+	// ASLimits are the authorization server's per-IP rate limits.
+	ASLimits asLimits
 
 	AllowedHosts   []string
 	AllowedOrigins []string
@@ -168,6 +170,9 @@ func buildConfig(v values, getenv func(string) string) (*config, error) {
 		return nil, err
 	}
 	if err := c.resolveMode(v); err != nil {
+		return nil, err
+	}
+	if err := c.resolveASLimits(v); err != nil {
 		return nil, err
 	}
 	if !c.LoopbackBind && c.TLSCert == "" && !c.AllowHTTP {

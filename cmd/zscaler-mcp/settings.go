@@ -68,6 +68,10 @@ var settings = []setting{
 	{flag: "tls-ca-certs", env: []string{"ZSCALER_MCP_TLS_CA_CERTS"}, yaml: "security.tls_ca_certs", help: "CA bundle for client certificates (mTLS on the MCP routes)"},
 	{flag: "allow-http", env: []string{"ZSCALER_MCP_ALLOW_HTTP"}, yaml: "security.allow_http", def: "false", help: "allow plaintext HTTP on a non-loopback bind"},
 	{flag: "max-body-bytes", env: []string{"ZSCALER_MCP_MAX_BODY_BYTES"}, yaml: "security.max_body_bytes", def: "4194304", help: "request body limit (413 beyond)"},
+	{flag: "token-rate-limit", env: []string{"ZSCALER_MCP_TOKEN_RATE_LIMIT"}, yaml: "security.token_rate_limit", def: "50/s", help: "oidcproxy: per-IP rate of each of /token, /revoke, /introspect (N/s, N/m, N/h or off)"},
+	{flag: "token-rate-burst", env: []string{"ZSCALER_MCP_TOKEN_RATE_BURST"}, yaml: "security.token_rate_burst", def: "200", help: "oidcproxy: per-IP burst of /token, /revoke, /introspect"},
+	{flag: "registration-rate-limit", env: []string{"ZSCALER_MCP_REGISTRATION_RATE_LIMIT"}, yaml: "security.registration_rate_limit", def: "10/m", help: "oidcproxy: per-IP rate of POST /register (N/s, N/m, N/h or off)"},
+	{flag: "registration-rate-burst", env: []string{"ZSCALER_MCP_REGISTRATION_RATE_BURST"}, yaml: "security.registration_rate_burst", def: "20", help: "oidcproxy: per-IP burst of POST /register"},
 	{flag: "shutdown-timeout", env: []string{"ZSCALER_MCP_SHUTDOWN_TIMEOUT"}, yaml: "shutdown_timeout", def: "15s", help: "how long in-flight requests may take to finish on SIGINT/SIGTERM"},
 
 	{flag: "generate-auth-token", bool: true, def: "false", help: "print a fresh 256-bit API key (64 hex chars) and exit"},
