@@ -92,12 +92,12 @@ func TestMedianRoundsAndTargets(t *testing.T) {
 	if want := 95.0 / 110; got[1].Ratio != want {
 		t.Errorf("ratio = %v, want %v", got[1].Ratio, want)
 	}
-	tc := checkTargets(got)
+	tc := checkTargets(got, nil)
 	if !tc.AllMet && (len(tc.Failures) != 1 || got[1].Ratio >= targetRatio) {
 		t.Errorf("targets: %+v", tc)
 	}
 	got[1].RSSPeakKB = 200 << 10
-	if tc := checkTargets(got); tc.AllMet {
+	if tc := checkTargets(got, nil); tc.AllMet {
 		t.Errorf("a 200 MB peak met the target")
 	}
 }
