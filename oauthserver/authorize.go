@@ -314,9 +314,7 @@ func (s *Server) complete(w http.ResponseWriter, r *http.Request, st *authzState
 		s.redirectError(w, r, st.redirect, st.req.State, err)
 		return
 	}
-	if err := s.st.TouchClient(ctx, st.req.Client.ID, s.now()); err != nil {
-		s.log.Warn("oauthserver: touch client", "client_id", st.req.Client.ID, "err", err)
-	}
+	s.touchClient(ctx, st.req.Client)
 	params := resp.GetParameters()
 	params.Del("state")
 	params.Del("iss")

@@ -93,8 +93,8 @@ func (s *Server) handleToken(w http.ResponseWriter, r *http.Request) {
 			})
 		}
 	}
-	if err := s.st.TouchClient(ctx, clientID, s.now()); err != nil {
-		s.log.Warn("oauthserver: touch client", "client_id", clientID, "err", err)
+	if c, ok := ar.GetClient().(*oauthClient); ok {
+		s.touchClient(ctx, c.Client)
 	}
 	writeTokenResponse(w, body)
 }
