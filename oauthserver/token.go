@@ -66,14 +66,17 @@ func (s *Server) handleToken(w http.ResponseWriter, r *http.Request) {
 	}
 
 	r.Form, r.PostForm = form, form
+	ctx, pkce := withPKCEDeferral(ctx)
 	sess := &store.Session{}
 	ar, err := s.provider.NewAccessRequest(ctx, r, sess)
 	if err != nil {
+		s.flushPKCE(ctx, pkce)
 		s.writeTokenError(w, s.tokenError(err))
 		return
 	}
 	resp, err := s.provider.NewAccessResponse(ctx, ar)
 	if err != nil {
+		s.flushPKCE(ctx, pkce)
 		s.writeTokenError(w, s.tokenError(err))
 		return
 	}
