@@ -317,7 +317,7 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 		RedirectSecureChecker: func(context.Context, *url.URL) bool { return true },
 	}
 	var strategy oauth2.CoreStrategy = compose.NewOAuth2HMACStrategy(fcfg)
-	strategy = &oauth2.DefaultJWTStrategy{Signer: kidSigner{km: km}, HMACSHAStrategy: strategy, Config: fcfg}
+	strategy = &oauth2.DefaultJWTStrategy{Signer: kidSigner{km: km, decoded: newDecodeCache()}, HMACSHAStrategy: strategy, Config: fcfg}
 	s := &Server{
 		cfg:      cfg,
 		id:       id,

@@ -59,7 +59,8 @@ func (s *Server) handleToken(w http.ResponseWriter, r *http.Request) {
 		if s.replayRefresh(w, r, form, oldSig) {
 			return
 		}
-		if err := s.checkRefreshPolicy(ctx, oldSig); err != nil {
+		var err error
+		if ctx, err = s.checkRefreshPolicy(ctx, oldSig); err != nil {
 			s.writeTokenError(w, fosite.ErrorToRFC6749Error(err))
 			return
 		}
@@ -160,27 +161,32 @@ func (s *Server) checkTokenResource(ctx context.Context, grantType string, form 
 
 // checkRefreshPolicy runs Config.RefreshPolicy on the session of an
 // active refresh token; a refusal revokes the grant. Unknown or rotated
-// tokens are left to fosite (invalid_grant, reuse detection).
-func (s *Server) checkRefreshPolicy(ctx context.Context, sig string) error {
+// tokens are left to fosite (invalid_grant, reuse detection). The returned
+// context hands the token's read to fosite (refreshMemo).
+func (s *Server) checkRefreshPolicy(ctx context.Context, sig string) (context.Context, error) {
 	if s.cfg.RefreshPolicy == nil {
-		return nil
+		return ctx, nil
 	}
 	req, err := s.st.GetRefreshTokenSession(ctx, sig, &store.Session{})
-	if err != nil || req == nil {
-		return nil
+	if req == nil {
+		return ctx, nil
+	}
+	ctx = context.WithValue(ctx, refreshMemoKey{}, &refreshMemo{sig: sig, req: req, err: err})
+	if err != nil {
+		return ctx, nil
 	}
 	sess, ok := req.GetSession().(*store.Session)
 	if !ok {
-		return nil
+		return ctx, nil
 	}
 	if perr := s.cfg.RefreshPolicy(ctx, sess); perr != nil {
 		if err := s.st.RevokeGrant(ctx, req.GetID()); err != nil && !errors.Is(err, store.ErrNotFound) {
 			s.log.Error("oauthserver: revoke grant after a policy refusal", "err", err)
 		}
 		s.log.Info("oauthserver: refresh refused by policy", "grant_id", req.GetID(), "reason", perr.Error())
-		return fosite.ErrInvalidGrant.WithHint("Access is no longer allowed; sign in again.").WithWrap(perr)
+		return ctx, fosite.ErrInvalidGrant.WithHint("Access is no longer allowed; sign in again.").WithWrap(perr)
 	}
-	return nil
+	return ctx, nil
 }
 
 func first(v []string) string {
@@ -289,6 +295,12 @@ func (s *Server) handleIntrospect(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	client, err := s.provider.AuthenticateClient(ctx, r, r.PostForm)
+	if err == nil {
+		if oc, ok := client.(*oauthClient); ok {
+			// fosite authenticates again inside NewIntrospectionRequest.
+			ctx = withClientMemo(ctx, oc.Client)
+		}
+	}
 	if err != nil {
 		// RFC 7662 §2.3: failed or missing client authentication is 401.
 		s.writeTokenError(w, fosite.ErrInvalidClient.WithHint("Introspection requires client authentication of a confidential client.").WithWrap(err).WithDebug(err.Error()))
