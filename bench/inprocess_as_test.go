@@ -159,4 +159,3 @@ func parallelSetup(b *testing.B, a *asClient, setup func(hc *http.Client) func()
 		b.Fatal(*e)
 	}
 }
-

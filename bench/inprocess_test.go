@@ -99,9 +99,8 @@ func ourHandler(tb testing.TB, mode, base string, id *idp) http.Handler {
 		tb.Fatalf("unknown mode %q", mode)
 	}
 	srv, err := resource.New(resource.Config{
-		PRM:   prm,
-		Mount: mount,
 		Name: "zscaler-mcp", Version: "bench",
+		PRM:  prm, Mount: mount,
 		Identity:       resource.Identity{PublicURL: public, LoopbackBind: true},
 		Auth:           opts,
 		AllowedHosts:   hardening.DefaultAllowedHosts(public, true),
