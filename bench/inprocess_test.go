@@ -100,7 +100,7 @@ func ourHandler(tb testing.TB, mode, base string, id *idp) http.Handler {
 	}
 	srv, err := resource.New(resource.Config{
 		Name: "zscaler-mcp", Version: "bench",
-		PRM:  prm, Mount: mount,
+		PRM: prm, Mount: mount,
 		Identity:       resource.Identity{PublicURL: public, LoopbackBind: true},
 		Auth:           opts,
 		AllowedHosts:   hardening.DefaultAllowedHosts(public, true),
