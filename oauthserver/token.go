@@ -295,12 +295,6 @@ func (s *Server) handleIntrospect(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	client, err := s.provider.AuthenticateClient(ctx, r, r.PostForm)
-	if err == nil {
-		if oc, ok := client.(*oauthClient); ok {
-			// fosite authenticates again inside NewIntrospectionRequest.
-			ctx = withClientMemo(ctx, oc.Client)
-		}
-	}
 	if err != nil {
 		// RFC 7662 §2.3: failed or missing client authentication is 401.
 		s.writeTokenError(w, fosite.ErrInvalidClient.WithHint("Introspection requires client authentication of a confidential client.").WithWrap(err).WithDebug(err.Error()))
@@ -309,6 +303,11 @@ func (s *Server) handleIntrospect(w http.ResponseWriter, r *http.Request) {
 	if client.IsPublic() {
 		s.writeTokenError(w, fosite.ErrInvalidClient.WithHint("Introspection is for confidential clients only."))
 		return
+	}
+	if oc, ok := client.(*oauthClient); ok {
+		// fosite authenticates the client again inside
+		// NewIntrospectionRequest: hand it the row read above.
+		ctx = withClientMemo(ctx, oc.Client)
 	}
 	ir, err := s.provider.NewIntrospectionRequest(ctx, r, &store.Session{})
 	if err != nil {
