@@ -25,29 +25,38 @@ import (
 // with FULL, while the next transaction already runs on the writer
 // connection during the fsync.
 type groupSync struct {
-	path string // the WAL file
+	path string       // the WAL file
+	sync func() error // fsync (tests replace it)
 
 	fmu sync.Mutex // guards f
 	f   *os.File
 
 	mu      sync.Mutex
-	running bool       // a leader is fsyncing
+	running bool       // a round is fsyncing
 	next    *syncRound // the round that starts after the running one
 	syncs   atomic.Uint64
 }
 
+// syncRound is one fsync. Its leader is the caller that created it; a
+// round created while another runs is started (start closed) by the
+// leader of the running one when it finishes.
 type syncRound struct {
-	done chan struct{}
-	err  error
+	start chan struct{} // nil: started at once
+	done  chan struct{}
+	err   error
 }
 
 func newGroupSync(dbPath string) *groupSync {
-	return &groupSync{path: dbPath + "-wal"}
+	g := &groupSync{path: dbPath + "-wal"}
+	g.sync = g.fsync
+	return g
 }
 
 // wait returns once an fsync of the WAL that started after the call has
-// finished. The first caller to find no fsync running becomes the leader
-// and fsyncs until nobody waits for another round.
+// finished. A caller that finds no fsync running leads a round at once;
+// one that finds a round running joins the next round, whose first member
+// leads it as soon as the running round ends. A leader runs exactly one
+// round, so no caller waits for more than two fsyncs.
 func (g *groupSync) wait(ctx context.Context) error {
 	g.mu.Lock()
 	if !g.running {
@@ -57,10 +66,14 @@ func (g *groupSync) wait(ctx context.Context) error {
 		g.lead(r)
 		return r.err
 	}
-	// An fsync is running, but it may have started before our commit: wait
-	// for the next round.
+	// A round is running, but it may have started before our commit.
 	if g.next == nil {
-		g.next = &syncRound{done: make(chan struct{})}
+		r := &syncRound{start: make(chan struct{}), done: make(chan struct{})}
+		g.next = r
+		g.mu.Unlock()
+		<-r.start // the others' durability depends on this round: lead it whatever ctx says
+		g.lead(r)
+		return r.err
 	}
 	r := g.next
 	g.mu.Unlock()
@@ -69,25 +82,26 @@ func (g *groupSync) wait(ctx context.Context) error {
 		return r.err
 	case <-ctx.Done():
 		// The commit happened; only its durability is unconfirmed. The
-		// leader still runs the round.
+		// round still runs.
 		return fmt.Errorf("sqlite: wait for the WAL fsync: %w", ctx.Err())
 	}
 }
 
-// lead runs r, then every round requested meanwhile.
+// lead runs r, then starts the round requested meanwhile, if any (its own
+// leader runs it).
 func (g *groupSync) lead(r *syncRound) {
-	for {
-		r.err = g.fsync()
-		g.syncs.Add(1)
-		close(r.done)
-		g.mu.Lock()
-		if g.next == nil {
-			g.running = false
-			g.mu.Unlock()
-			return
-		}
-		r, g.next = g.next, nil
-		g.mu.Unlock()
+	r.err = g.sync()
+	g.syncs.Add(1)
+	close(r.done)
+	g.mu.Lock()
+	n := g.next
+	g.next = nil
+	if n == nil {
+		g.running = false
+	}
+	g.mu.Unlock()
+	if n != nil {
+		close(n.start) // running stays true: n's leader runs it now
 	}
 }
 

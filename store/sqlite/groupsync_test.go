@@ -4,8 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"path/filepath"
 	"sync"
+	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/zscalermcp/zscaler-mcp/store"
 )
@@ -76,5 +79,51 @@ func TestGroupSync(t *testing.T) {
 	}
 	if len(clients) != serial+workers*each {
 		t.Errorf("%d clients, want %d", len(clients), serial+workers*each)
+	}
+}
+
+// TestGroupSyncWaitIsBounded: under a steady stream of commits nobody
+// waits for more than two fsync rounds (the one running when it arrived
+// and its own), leaders included.
+func TestGroupSyncWaitIsBounded(t *testing.T) {
+	g := newGroupSync(filepath.Join(t.TempDir(), "x.db"))
+	var calls atomic.Int64
+	g.sync = func() error {
+		calls.Add(1)
+		time.Sleep(2 * time.Millisecond)
+		return nil
+	}
+	ctx := context.Background()
+	stop := time.Now().Add(300 * time.Millisecond)
+	var worst atomic.Uint64
+	var wg sync.WaitGroup
+	for w := range 32 {
+		wg.Go(func() {
+			for i := 0; time.Now().Before(stop); i++ {
+				// Callers commit at different times, so commits keep
+				// arriving while a round runs.
+				time.Sleep(time.Duration((i*7+w*3)%11) * 500 * time.Microsecond)
+				before := g.syncs.Load()
+				if err := g.wait(ctx); err != nil {
+					t.Error(err)
+					return
+				}
+				rounds := g.syncs.Load() - before
+				for {
+					w := worst.Load()
+					if rounds <= w || worst.CompareAndSwap(w, rounds) {
+						break
+					}
+				}
+			}
+		})
+	}
+	wg.Wait()
+	t.Logf("worst %d rounds, %d fsyncs", worst.Load(), calls.Load())
+	if w := worst.Load(); w > 2 {
+		t.Errorf("a caller waited for %d fsync rounds, want at most 2", w)
+	}
+	if calls.Load() < 10 {
+		t.Errorf("only %d fsyncs in 300 ms", calls.Load())
 	}
 }
