@@ -60,6 +60,8 @@ type asPhase struct {
 // asResult is the AS benchmark's report.
 type asResult struct {
 	ServerEnv     []string  `json:"server_env"`
+	ServerProcs   int       `json:"server_gomaxprocs"`
+	ServerCPUs    string    `json:"server_cpus"` // "" when not pinned
 	CodesPrepared int       `json:"codes_prepared"`
 	PrepPerSec    float64   `json:"code_preparation_per_sec"`
 	Phases        []asPhase `json:"phases"`
@@ -155,7 +157,7 @@ func runAS(ctx context.Context, o options, cpus, tmp string, logf func(string, .
 	if err := os.WriteFile(cfg, []byte(devIdPConfig), 0o600); err != nil {
 		return nil, err
 	}
-	env := append([]string{fmt.Sprintf("GOMAXPROCS=%d", o.ServerProcs)}, asServerEnv...)
+	env := append([]string{fmt.Sprintf("GOMAXPROCS=%d", o.ASServerProcs)}, asServerEnv...)
 	var logTo io.Writer
 	if o.ServerLogDir != "" {
 		f, err := os.Create(filepath.Join(o.ServerLogDir, "as.log"))
@@ -171,7 +173,7 @@ func runAS(ctx context.Context, o options, cpus, tmp string, logf func(string, .
 		return nil, err
 	}
 	defer p.stop()
-	res := &asResult{ServerEnv: asServerEnv}
+	res := &asResult{ServerEnv: asServerEnv, ServerProcs: o.ASServerProcs, ServerCPUs: cpus}
 	a := &asClient{base: p.base}
 	setup := a.newHTTP(false)
 	defer setup.CloseIdleConnections()

@@ -55,6 +55,8 @@ type options struct {
 	Quiet          bool          `json:"-"`
 	ServerLogDir   string        `json:"-"`
 	AS             bool          `json:"as"`
+	ASServerCPUs   string        `json:"as_server_cpus"`
+	ASServerProcs  int           `json:"as_server_gomaxprocs"`
 	devConfig      string        // the dev-IdP config file of the oidcproxy servers
 	ASCodes        int           `json:"as_codes"`
 }
@@ -90,6 +92,8 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	fs.StringVar(&o.ServerLogDir, "server-log-dir", "", "write each server's stderr to DIR/MODE-rROUND.log")
 	fs.BoolVar(&o.AS, "as", true, "also benchmark the authorization server (oidcproxy mode): registrations, code exchanges, refreshes, introspections")
 	fs.IntVar(&o.ASCodes, "as-codes", 4000, "authorization codes prepared through the browser path for the code-exchange phase")
+	fs.StringVar(&o.ASServerCPUs, "as-server-cpus", "", "CPU list for the authorization-server benchmark's server when pinning (\"\": not pinned, the whole machine)")
+	fs.IntVar(&o.ASServerProcs, "as-server-procs", runtime.NumCPU(), "GOMAXPROCS of the authorization-server benchmark's server")
 	if err := fs.Parse(args); err != nil {
 		return o, err
 	}
@@ -108,8 +112,8 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	switch {
 	case len(o.Modes) == 0 && !o.AS:
 		return o, errors.New("-modes: nothing to run")
-	case o.AS && o.ASCodes < 1:
-		return o, errors.New("-as-codes must be at least 1")
+	case o.AS && (o.ASCodes < 1 || o.ASServerProcs < 1):
+		return o, errors.New("-as-codes and -as-server-procs must be at least 1")
 	case o.Duration <= 0 || o.Warmup < 0 || o.RSSDuration < 0 || o.IdleWait < 0:
 		return o, errors.New("durations must be positive")
 	case o.Concurrency < 1 || o.RSSConcurrency < 0 || o.Rounds < 1 || o.ServerProcs < 1 || o.ClientProcs < 1:
@@ -277,7 +281,27 @@ func run(ctx context.Context, o options, stdout, stderr io.Writer) (*report, err
 
 	if o.AS {
 		logf("authorization server (oidcproxy mode, dev IdP, sqlite; rate limits off)")
-		if rep.AS, err = runAS(ctx, o, serverCPUs, tmp, logf); err != nil {
+		asCPUs := ""
+		if o.Pin {
+			asCPUs = o.ASServerCPUs
+		}
+		// An unpinned server gets the whole machine, and so does the load
+		// generator (pinned to one CPU it would be the bottleneck).
+		wholeMachine := o.Pin && asCPUs == ""
+		if wholeMachine {
+			if err := unpinSelf(); err != nil {
+				return nil, err
+			}
+			runtime.GOMAXPROCS(runtime.NumCPU())
+		}
+		rep.AS, err = runAS(ctx, o, asCPUs, tmp, logf)
+		if wholeMachine {
+			runtime.GOMAXPROCS(o.ClientProcs)
+			if perr := pinSelf(o.ClientCPU); perr != nil && err == nil {
+				err = perr
+			}
+		}
+		if err != nil {
 			return nil, fmt.Errorf("authorization server: %w", err)
 		}
 	}

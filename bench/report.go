@@ -77,11 +77,11 @@ func printReport(w io.Writer, rep *report) {
 
 	if as := rep.AS; as != nil {
 		where := "not pinned"
-		if rep.Env.Pinned {
-			where = "pinned to CPU " + o.ServerCPUs
+		if as.ServerCPUs != "" {
+			where = "pinned to CPU " + as.ServerCPUs
 		}
 		fmt.Fprintf(w, "\nauthorization server (oidcproxy mode, dev IdP, sqlite synchronous=FULL; server GOMAXPROCS=%d, %s, %d workers; server env %s; %d codes prepared through the browser path at %.0f/s):\n",
-			o.ServerProcs, where, o.Concurrency, strings.Join(as.ServerEnv, " "), as.CodesPrepared, as.PrepPerSec)
+			as.ServerProcs, where, o.Concurrency, strings.Join(as.ServerEnv, " "), as.CodesPrepared, as.PrepPerSec)
 		tw = tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
 		fmt.Fprintln(tw, "endpoint\tops/s\ttarget\tops\tp50\tp99\terrors\tsrv CPU/op\tsrv CPU\tother CPU\t")
 		for _, p := range as.Phases {
