@@ -9,16 +9,17 @@ import (
 )
 
 // endpointLimits are the per-IP limits of the JSON endpoints that touch
-// the store or check client secrets: /token, /revoke and /introspect, each
-// with its own buckets (a client's introspections do not eat its
-// refreshes). nil fields are unlimited.
+// the store or check secrets: /token, /revoke, /introspect and the RFC 7592
+// management endpoint /register/{client_id}, each with its own buckets (a
+// client's introspections do not eat its refreshes). nil fields are
+// unlimited. POST /register has its own, stricter limit (regLimit).
 //
 // Metadata and /jwks.json are not limited: they are constant documents
 // served from memory (cheaper than the limiter's own bookkeeping), and a
 // verifier that meets an unknown kid must be able to refetch the key set
 // at once.
 type endpointLimits struct {
-	token, revoke, introspect *ipLimiter
+	token, revoke, introspect, manage *ipLimiter
 }
 
 func (s *Server) newEndpointLimits() (endpointLimits, error) {
@@ -26,7 +27,7 @@ func (s *Server) newEndpointLimits() (endpointLimits, error) {
 	if s.cfg.TokenEndpointRate == rate.Inf {
 		return l, nil
 	}
-	for _, p := range []**ipLimiter{&l.token, &l.revoke, &l.introspect} {
+	for _, p := range []**ipLimiter{&l.token, &l.revoke, &l.introspect, &l.manage} {
 		lim, err := newIPLimiter(s.cfg.TokenEndpointRate, s.cfg.TokenEndpointBurst, s.now)
 		if err != nil {
 			return l, err

@@ -49,10 +49,14 @@ func limitedServer(t *testing.T, burst int) (base string, clock *fakeClock) {
 }
 
 // postFrom POSTs a form to path as client ip (X-Forwarded-For via the
-// trusted loopback proxy; "" sends none).
+// trusted loopback proxy; "" sends none); "GET /path" sends a GET.
 func postFrom(t *testing.T, base, path, ip string) (int, http.Header, map[string]string) {
 	t.Helper()
-	req, _ := http.NewRequest(http.MethodPost, base+path, strings.NewReader(url.Values{"token": {"x"}, "grant_type": {"refresh_token"}, "refresh_token": {"x"}, "client_id": {"nobody"}}.Encode()))
+	method := http.MethodPost
+	if m, p, ok := strings.Cut(path, " "); ok {
+		method, path = m, p
+	}
+	req, _ := http.NewRequest(method, base+path, strings.NewReader(url.Values{"token": {"x"}, "grant_type": {"refresh_token"}, "refresh_token": {"x"}, "client_id": {"nobody"}}.Encode()))
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	if ip != "" {
 		req.Header.Set("X-Forwarded-For", ip)
@@ -68,12 +72,12 @@ func postFrom(t *testing.T, base, path, ip string) (int, http.Header, map[string
 }
 
 // TestTokenEndpointRateLimits: past its burst, one client IP gets 429 with
-// Retry-After and an OAuth error body at /token, /revoke and /introspect
-// (each its own budget), while another IP, another endpoint and the
+// Retry-After and an OAuth error body at /token, /revoke, /introspect and
+// /register/{client_id} (each its own budget), while another IP, another endpoint and the
 // metadata documents are unaffected; the budget refills with time.
 func TestTokenEndpointRateLimits(t *testing.T) {
 	const burst = 3
-	for _, path := range []string{"/token", "/revoke", "/introspect"} {
+	for _, path := range []string{"/token", "/revoke", "/introspect", "GET /register/some-client"} {
 		t.Run(path, func(t *testing.T) {
 			base, clock := limitedServer(t, burst)
 			for i := range burst {

@@ -34,8 +34,9 @@
 // token (RFC 7592 §3 requires it) but cannot return the hashed secret.
 // POST /register is limited per client IP (auth.ClientIP; RegistrationRate,
 // RegistrationBurst; an LRU of 10,000 buckets; IPv6 per /64) with 429 and
-// Retry-After, and so are /token, /revoke and /introspect
-// (TokenEndpointRate, TokenEndpointBurst; their own buckets each).
+// Retry-After, and so are /token, /revoke, /introspect and
+// /register/{client_id} (TokenEndpointRate, TokenEndpointBurst; their own
+// buckets each).
 // GCClients deletes dcr clients unused for ClientTTL and holding no grant
 // (after the store's GC has removed expired ones); their later use gets
 // invalid_client, which makes clients re-register.
@@ -184,9 +185,9 @@ type Config struct {
 	RegistrationRate rate.Limit
 	// RegistrationBurst is the per-IP burst of POST /register (default 20).
 	RegistrationBurst int
-	// TokenEndpointRate is the per-IP rate of each of POST /token, /revoke
-	// and /introspect (separate buckets; default 50 per second); rate.Inf
-	// disables these limits.
+	// TokenEndpointRate is the per-IP rate of each of POST /token, /revoke,
+	// /introspect and /register/{client_id} (separate buckets; default 50
+	// per second); rate.Inf disables these limits.
 	TokenEndpointRate rate.Limit
 	// TokenEndpointBurst is their per-IP burst (default 200).
 	TokenEndpointBurst int
@@ -378,8 +379,9 @@ func (s *Server) Resources() []string { return append([]string(nil), s.id.resour
 // Access-Control-Allow-Origin "*" and no credentials (browser-based MCP
 // clients call them), including preflights; /authorize is same-origin HTML
 // with frame-ancestors 'none', X-Frame-Options DENY and no-store. POST
-// /register (RegistrationRate) and POST /token, /revoke and /introspect
-// (TokenEndpointRate, each its own buckets) are limited per client IP with
+// /register (RegistrationRate) and /token, /revoke, /introspect and
+// /register/{client_id} (TokenEndpointRate, each its own buckets) are
+// limited per client IP with
 // 429 and Retry-After; metadata and /jwks.json are not (see
 // endpointLimits). The IP ACL is the router's business.
 func (s *Server) Mount(r chi.Router) {
