@@ -381,9 +381,8 @@ func (s *Server) Resources() []string { return append([]string(nil), s.id.resour
 // with frame-ancestors 'none', X-Frame-Options DENY and no-store. POST
 // /register (RegistrationRate) and /token, /revoke, /introspect and
 // /register/{client_id} (TokenEndpointRate, each its own buckets) are
-// limited per client IP with
-// 429 and Retry-After; metadata and /jwks.json are not (see
-// endpointLimits). The IP ACL is the router's business.
+// limited per client IP with 429 and Retry-After; metadata and /jwks.json
+// are not (see endpointLimits). The IP ACL is the router's business.
 func (s *Server) Mount(r chi.Router) {
 	r.Group(func(r chi.Router) {
 		r.Use(corsJSON)
