@@ -287,18 +287,22 @@ func run(ctx context.Context, o options, stdout, stderr io.Writer) (*report, err
 		}
 		// An unpinned server gets the whole machine, and so does the load
 		// generator (pinned to one CPU it would be the bottleneck).
-		wholeMachine := o.Pin && asCPUs == ""
+		wholeMachine := asCPUs == ""
 		if wholeMachine {
-			if err := unpinSelf(); err != nil {
-				return nil, err
+			if o.Pin {
+				if err := unpinSelf(); err != nil {
+					return nil, err
+				}
 			}
 			runtime.GOMAXPROCS(runtime.NumCPU())
 		}
 		rep.AS, err = runAS(ctx, o, asCPUs, tmp, logf)
 		if wholeMachine {
 			runtime.GOMAXPROCS(o.ClientProcs)
-			if perr := pinSelf(o.ClientCPU); perr != nil && err == nil {
-				err = perr
+			if o.Pin {
+				if perr := pinSelf(o.ClientCPU); perr != nil && err == nil {
+					err = perr
+				}
 			}
 		}
 		if err != nil {
