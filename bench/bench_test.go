@@ -92,12 +92,12 @@ func TestMedianRoundsAndTargets(t *testing.T) {
 	if want := 95.0 / 110; got[1].Ratio != want {
 		t.Errorf("ratio = %v, want %v", got[1].Ratio, want)
 	}
-	tc := checkTargets(got)
+	tc := checkTargets(got, nil)
 	if !tc.AllMet && (len(tc.Failures) != 1 || got[1].Ratio >= targetRatio) {
 		t.Errorf("targets: %+v", tc)
 	}
 	got[1].RSSPeakKB = 200 << 10
-	if tc := checkTargets(got); tc.AllMet {
+	if tc := checkTargets(got, nil); tc.AllMet {
 		t.Errorf("a 200 MB peak met the target")
 	}
 }
@@ -117,7 +117,7 @@ func TestSmoke(t *testing.T) {
 	o, err := parseFlags([]string{
 		"-duration", "300ms", "-warmup", "100ms", "-idle-wait", "50ms",
 		"-rss-concurrency", "8", "-rss-duration", "200ms",
-		"-cold-samples", "2", "-benchtime", "20x",
+		"-cold-samples", "2", "-benchtime", "20x", "-as-codes", "160",
 		"-pin=false", "-noise-limit", "0", "-json", out, "-q",
 	}, io.Discard)
 	if err != nil {
@@ -150,6 +150,17 @@ func TestSmoke(t *testing.T) {
 		if r.Mode == "zscaler" && r.UpstreamCalls != 0 {
 			t.Errorf("zscaler: %d token requests during the measured phase, want 0 (cache hits)", r.UpstreamCalls)
 		}
+	}
+	if rep.AS == nil || len(rep.AS.Phases) != 4 || rep.AS.CodesPrepared < 160 {
+		t.Fatalf("authorization server: %+v", rep.AS)
+	}
+	for _, p := range rep.AS.Phases {
+		if p.Errors != 0 || p.Ops <= 0 || p.OpsPerSec <= 0 || p.P99 < p.P50 || p.Target <= 0 {
+			t.Errorf("as %s: %+v", p.Name, p)
+		}
+	}
+	if got := rep.AS.Phases[1]; got.Name != "code exchanges" || got.Ops+got.Ops/9 < 160*9/10 {
+		t.Errorf("code exchanges: %d of 160 prepared codes exchanged in the timed phase", got.Ops)
 	}
 	names := []string{}
 	for _, b := range rep.Cold {

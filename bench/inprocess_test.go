@@ -15,6 +15,7 @@ import (
 	"syscall"
 	"testing"
 
+	"github.com/go-chi/chi/v5"
 	"github.com/mark3labs/mcp-go/mcp"
 	"github.com/mark3labs/mcp-go/server"
 
@@ -58,6 +59,10 @@ func ourHandler(tb testing.TB, mode, base string, id *idp) http.Handler {
 	logger := slog.New(slog.NewTextHandler(io.Discard, &slog.HandlerOptions{Level: slog.LevelInfo}))
 	metrics := resource.NewMetrics()
 	opts := auth.Options{Logger: logger}
+	var (
+		prm   *resource.PRM
+		mount func(chi.Router)
+	)
 	switch mode {
 	case "none":
 		opts.AllowNone = true
@@ -86,11 +91,16 @@ func ourHandler(tb testing.TB, mode, base string, id *idp) http.Handler {
 		})
 		opts.Validators = append(opts.Validators, v)
 		opts.Challenge.Basic = true
+	case "oidcproxy":
+		v, p, m := ourOIDCProxy(tb, public, logger)
+		opts.Validators = append(opts.Validators, v)
+		prm, mount = p, m
 	default:
 		tb.Fatalf("unknown mode %q", mode)
 	}
 	srv, err := resource.New(resource.Config{
 		Name: "zscaler-mcp", Version: "bench",
+		PRM: prm, Mount: mount,
 		Identity:       resource.Identity{PublicURL: public, LoopbackBind: true},
 		Auth:           opts,
 		AllowedHosts:   hardening.DefaultAllowedHosts(public, true),
@@ -121,6 +131,11 @@ func inProcess(tb testing.TB, mode string, id *idp) *client {
 	spec, err := specFor(options{}, mode, id)
 	if err != nil {
 		tb.Fatal(err)
+	}
+	if spec.login != nil {
+		if spec.header, err = spec.login(context.Background(), base); err != nil {
+			tb.Fatal(err)
+		}
 	}
 	c := newClient(base, 64, spec.header)
 	tb.Cleanup(c.close)

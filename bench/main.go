@@ -54,9 +54,14 @@ type options struct {
 	NoiseRetries   int           `json:"noise_retries"`
 	Quiet          bool          `json:"-"`
 	ServerLogDir   string        `json:"-"`
+	AS             bool          `json:"as"`
+	ASServerCPUs   string        `json:"as_server_cpus"`
+	ASServerProcs  int           `json:"as_server_gomaxprocs"`
+	devConfig      string        // the dev-IdP config file of the oidcproxy servers
+	ASCodes        int           `json:"as_codes"`
 }
 
-var allModes = []string{"plain", "none", "api-key", "jwt", "zscaler"}
+var allModes = []string{"plain", "none", "api-key", "jwt", "zscaler", "oidcproxy"}
 
 func parseFlags(args []string, stderr io.Writer) (options, error) {
 	var o options
@@ -85,6 +90,10 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	fs.IntVar(&o.NoiseRetries, "noise-retries", 3, "re-runs allowed per mode and round by -noise-limit")
 	fs.BoolVar(&o.Quiet, "q", false, "no progress lines")
 	fs.StringVar(&o.ServerLogDir, "server-log-dir", "", "write each server's stderr to DIR/MODE-rROUND.log")
+	fs.BoolVar(&o.AS, "as", true, "also benchmark the authorization server (oidcproxy mode): registrations, code exchanges, refreshes, introspections")
+	fs.IntVar(&o.ASCodes, "as-codes", 4000, "authorization codes prepared through the browser path for the code-exchange phase")
+	fs.StringVar(&o.ASServerCPUs, "as-server-cpus", "", "CPU list for the authorization-server benchmark's server when pinning (\"\": not pinned, the whole machine)")
+	fs.IntVar(&o.ASServerProcs, "as-server-procs", runtime.NumCPU(), "GOMAXPROCS of the authorization-server benchmark's server")
 	if err := fs.Parse(args); err != nil {
 		return o, err
 	}
@@ -101,8 +110,10 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 		o.Modes = append(o.Modes, m)
 	}
 	switch {
-	case len(o.Modes) == 0:
+	case len(o.Modes) == 0 && !o.AS:
 		return o, errors.New("-modes: nothing to run")
+	case o.AS && (o.ASCodes < 1 || o.ASServerProcs < 1):
+		return o, errors.New("-as-codes and -as-server-procs must be at least 1")
 	case o.Duration <= 0 || o.Warmup < 0 || o.RSSDuration < 0 || o.IdleWait < 0:
 		return o, errors.New("durations must be positive")
 	case o.Concurrency < 1 || o.RSSConcurrency < 0 || o.Rounds < 1 || o.ServerProcs < 1 || o.ClientProcs < 1:
@@ -130,6 +141,7 @@ type report struct {
 	Results []modeResult   `json:"results"` // the median round of each mode
 	Rounds  [][]modeResult `json:"rounds"`  // every round
 	Cold    []benchLine    `json:"cold_benchmarks,omitempty"`
+	AS      *asResult      `json:"authorization_server,omitempty"`
 	Targets targetCheck    `json:"targets"`
 }
 
@@ -186,6 +198,10 @@ func run(ctx context.Context, o options, stdout, stderr io.Writer) (*report, err
 	}
 	defer os.RemoveAll(tmp)
 
+	o.devConfig = filepath.Join(tmp, "dev-idp.yaml")
+	if err := os.WriteFile(o.devConfig, []byte(devIdPConfig), 0o600); err != nil {
+		return nil, err
+	}
 	// Build everything before pinning (the go tool gets every CPU).
 	logf("building in %s", root)
 	if o.Bin == "" {
@@ -263,6 +279,37 @@ func run(ctx context.Context, o options, stdout, stderr io.Writer) (*report, err
 	}
 	rep.Results = medianRounds(rep.Rounds, o.Modes)
 
+	if o.AS {
+		logf("authorization server (oidcproxy mode, dev IdP, sqlite; rate limits off)")
+		asCPUs := ""
+		if o.Pin {
+			asCPUs = o.ASServerCPUs
+		}
+		// An unpinned server gets the whole machine, and so does the load
+		// generator (pinned to one CPU it would be the bottleneck).
+		wholeMachine := asCPUs == ""
+		if wholeMachine {
+			if o.Pin {
+				if err := unpinSelf(); err != nil {
+					return nil, err
+				}
+			}
+			runtime.GOMAXPROCS(runtime.NumCPU())
+		}
+		rep.AS, err = runAS(ctx, o, asCPUs, tmp, logf)
+		if wholeMachine {
+			runtime.GOMAXPROCS(o.ClientProcs)
+			if o.Pin {
+				if perr := pinSelf(o.ClientCPU); perr != nil && err == nil {
+					err = perr
+				}
+			}
+		}
+		if err != nil {
+			return nil, fmt.Errorf("authorization server: %w", err)
+		}
+	}
+
 	if len(coldBins) > 0 {
 		logf("cold benchmarks (benchtime %s, GOMAXPROCS=%d)", o.BenchTime, o.ServerProcs)
 		for _, b := range coldBins {
@@ -273,7 +320,7 @@ func run(ctx context.Context, o options, stdout, stderr io.Writer) (*report, err
 			rep.Cold = append(rep.Cold, lines...)
 		}
 	}
-	rep.Targets = checkTargets(rep.Results)
+	rep.Targets = checkTargets(rep.Results, rep.AS)
 	printReport(stdout, rep)
 	if o.JSONOut != "" {
 		b, err := json.MarshalIndent(rep, "", "  ")
@@ -298,6 +345,11 @@ type modeSpec struct {
 	// fresh returns headers with a credential the server has never seen
 	// (nil for modes without a cold path).
 	fresh func() (http.Header, error)
+	// args are extra server arguments.
+	args []string
+	// login, when set, obtains the credential from the running server at
+	// base (oidcproxy: an access token through the browser flow).
+	login func(ctx context.Context, base string) (http.Header, error)
 }
 
 func specFor(o options, mode string, id *idp) (modeSpec, error) {
@@ -321,6 +373,16 @@ func specFor(o options, mode string, id *idp) (modeSpec, error) {
 		s.fresh = func() (http.Header, error) {
 			t, err := id.mintJWT()
 			return http.Header{"Authorization": {"Bearer " + t}}, err
+		}
+	case "oidcproxy":
+		s.args = []string{"--config", o.devConfig}
+		s.login = func(ctx context.Context, base string) (http.Header, error) {
+			a := &asClient{base: base}
+			_, tok, err := a.login(ctx, false)
+			if err != nil {
+				return nil, err
+			}
+			return http.Header{"Authorization": {"Bearer " + tok.AccessToken}}, nil
 		}
 	case "zscaler":
 		s.env = append(s.env, "ZSCALER_MCP_AUTH_MODE=zscaler", "ZSCALER_TOKEN_URL="+id.base+"/oauth2/v1/token")
@@ -433,6 +495,7 @@ func runMode(ctx context.Context, o options, mode string, round int, id *idp, cp
 	args := []string{"--host", "127.0.0.1", "--port", "0"}
 	if mode != "plain" {
 		args = append(args, "--transport", "streamable-http", "--data-dir", dataDir)
+		args = append(args, spec.args...)
 	}
 	var logTo io.Writer
 	if o.ServerLogDir != "" {
@@ -450,6 +513,11 @@ func runMode(ctx context.Context, o options, mode string, round int, id *idp, cp
 	defer p.stop()
 	time.Sleep(100 * time.Millisecond)
 	res.RSSStartKB, _, _ = memKB(p.pid)
+	if spec.login != nil {
+		if spec.header, err = spec.login(ctx, p.base); err != nil {
+			return res, fmt.Errorf("login: %w\nserver log:\n%s", err, p.lastLog())
+		}
+	}
 
 	c := newClient(p.base, o.Concurrency, spec.header)
 	defer c.close()
@@ -675,7 +743,7 @@ func medianRounds(rounds [][]modeResult, modes []string) []modeResult {
 	return out
 }
 
-func checkTargets(rs []modeResult) targetCheck {
+func checkTargets(rs []modeResult, as *asResult) targetCheck {
 	t := targetCheck{MinRatio: targetRatio, MaxIdleMB: targetIdleMB, MaxPeakMB: targetPeakMB, AllMet: true}
 	fail := func(format string, a ...any) {
 		t.AllMet = false
@@ -697,6 +765,17 @@ func checkTargets(rs []modeResult) targetCheck {
 		}
 		if mb := float64(r.RSSPeakKB) / 1024; r.RSSPeakKB > 0 && mb > targetPeakMB {
 			fail("%s: peak RSS %.1f MB > %d MB", r.Mode, mb, targetPeakMB)
+		}
+	}
+	if as != nil {
+		for _, p := range as.Phases {
+			t.ErrorsTotal += p.Errors
+			if p.Errors > 0 {
+				fail("as %s: %d errors (first: %s)", p.Name, p.Errors, p.FirstErr)
+			}
+			if p.OpsPerSec < p.Target {
+				fail("as %s: %.0f/s < %.0f/s", p.Name, p.OpsPerSec, p.Target)
+			}
 		}
 	}
 	return t

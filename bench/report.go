@@ -75,6 +75,22 @@ func printReport(w io.Writer, rep *report) {
 		tw.Flush()
 	}
 
+	if as := rep.AS; as != nil {
+		where := "not pinned"
+		if as.ServerCPUs != "" {
+			where = "pinned to CPU " + as.ServerCPUs
+		}
+		fmt.Fprintf(w, "\nauthorization server (oidcproxy mode, dev IdP, sqlite synchronous=FULL; server GOMAXPROCS=%d, %s, %d workers; server env %s; %d codes prepared through the browser path at %.0f/s):\n",
+			as.ServerProcs, where, o.Concurrency, strings.Join(as.ServerEnv, " "), as.CodesPrepared, as.PrepPerSec)
+		tw = tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
+		fmt.Fprintln(tw, "endpoint\tops/s\ttarget\tops\tp50\tp99\terrors\tsrv CPU/op\tsrv CPU\tother CPU\t")
+		for _, p := range as.Phases {
+			fmt.Fprintf(tw, "%s\t%.0f\t%.0f\t%d\t%s\t%s\t%d\t%.0fµs\t%.0f%%\t%.0f%%\t\n", p.Name, p.OpsPerSec, p.Target, p.Ops,
+				p.P50, p.P99, p.Errors, p.ServerCPUUs, p.ServerCPUPct, p.OtherCPUPct)
+		}
+		tw.Flush()
+	}
+
 	var noisy []string
 	for _, r := range rep.Results {
 		if o.NoiseLimit > 0 && r.OtherCPUPct > o.NoiseLimit {

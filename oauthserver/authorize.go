@@ -1,6 +1,7 @@
 package oauthserver
 
 import (
+	"context"
 	"errors"
 	"net/http"
 	"net/url"
@@ -313,14 +314,12 @@ func (s *Server) complete(w http.ResponseWriter, r *http.Request, st *authzState
 		Upstream:       subject.Upstream.Clone(),
 		GrantExpiresAt: s.now().Add(s.cfg.GrantMaxLifetime).UTC(),
 	}
-	resp, err := s.provider.NewAuthorizeResponse(ctx, ar, sess)
+	resp, err := s.issueCode(ctx, ar, sess)
 	if err != nil {
 		s.redirectError(w, r, st.redirect, st.req.State, err)
 		return
 	}
-	if err := s.st.TouchClient(ctx, st.req.Client.ID, s.now()); err != nil {
-		s.log.Warn("oauthserver: touch client", "client_id", st.req.Client.ID, "err", err)
-	}
+	s.touchClient(ctx, st.req.Client)
 	params := resp.GetParameters()
 	params.Del("state")
 	params.Del("iss")
@@ -478,4 +477,24 @@ func (p *pendingStore) take(id string) (url.Values, bool) {
 		return nil, false
 	}
 	return e.form, true
+}
+
+// issueCode runs fosite's authorization response in one store transaction,
+// so the code and its PKCE row cost one commit, not two.
+func (s *Server) issueCode(ctx context.Context, ar fosite.AuthorizeRequester, sess *store.Session) (fosite.AuthorizeResponder, error) {
+	txCtx, err := s.st.BeginTX(ctx)
+	if err != nil {
+		return nil, fosite.ErrServerError.WithWrap(err).WithDebug(err.Error())
+	}
+	resp, err := s.provider.NewAuthorizeResponse(txCtx, ar, sess)
+	if err != nil {
+		if rerr := s.st.Rollback(txCtx); rerr != nil {
+			s.log.Warn("oauthserver: roll back the authorization code", "err", rerr)
+		}
+		return nil, err
+	}
+	if err := s.st.Commit(txCtx); err != nil {
+		return nil, fosite.ErrServerError.WithWrap(err).WithDebug(err.Error())
+	}
+	return resp, nil
 }

@@ -29,15 +29,6 @@ func withMatchedRedirect(ctx context.Context, uri string) context.Context {
 	return context.WithValue(ctx, matchedRedirectKey{}, uri)
 }
 
-// GetClient implements fosite.ClientManager.
-func (fs *fositeStorage) GetClient(ctx context.Context, id string) (fosite.Client, error) {
-	c, err := fs.Store.LookupClient(ctx, id)
-	if err != nil {
-		return nil, store.NotFound("client " + id)
-	}
-	return fs.srv.wrapClient(ctx, c), nil
-}
-
 // oauthClient adapts a store.Client to the server's policy.
 type oauthClient struct {
 	*store.Client

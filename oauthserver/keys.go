@@ -221,7 +221,10 @@ func decodeKey(b []byte) (*ecdsa.PrivateKey, error) {
 // kidSigner is the jwt.Signer of fosite's JWT access-token strategy: it
 // signs with the active key (adding its kid to the header) and verifies a
 // token with the published key its kid names.
-type kidSigner struct{ km *keyManager }
+type kidSigner struct {
+	km      *keyManager
+	decoded *decodeCache // nil: no cache
+}
 
 var _ jwt.Signer = kidSigner{}
 
@@ -241,29 +244,34 @@ func (s kidSigner) Generate(ctx context.Context, claims jwt.MapClaims, header jw
 }
 
 func (s kidSigner) keyFor(ctx context.Context, token string) (*jwt.DefaultSigner, error) {
+	d, _, err := s.keyAndKID(ctx, token)
+	return d, err
+}
+
+func (s kidSigner) keyAndKID(ctx context.Context, token string) (*jwt.DefaultSigner, string, error) {
 	head, _, ok := strings.Cut(token, ".")
 	if !ok {
-		return nil, &jwt.ValidationError{Errors: jwt.ValidationErrorMalformed, Inner: errors.New("not a JWS")}
+		return nil, "", &jwt.ValidationError{Errors: jwt.ValidationErrorMalformed, Inner: errors.New("not a JWS")}
 	}
 	raw, err := base64.RawURLEncoding.DecodeString(head)
 	if err != nil {
-		return nil, &jwt.ValidationError{Errors: jwt.ValidationErrorMalformed, Inner: err}
+		return nil, "", &jwt.ValidationError{Errors: jwt.ValidationErrorMalformed, Inner: err}
 	}
 	var h struct {
 		Kid string `json:"kid"`
 		Alg string `json:"alg"`
 	}
 	if err := json.Unmarshal(raw, &h); err != nil {
-		return nil, &jwt.ValidationError{Errors: jwt.ValidationErrorMalformed, Inner: err}
+		return nil, "", &jwt.ValidationError{Errors: jwt.ValidationErrorMalformed, Inner: err}
 	}
 	k, ok := s.km.lookup(h.Kid)
 	if !ok && s.km.reloadIfStale(ctx) {
 		k, ok = s.km.lookup(h.Kid)
 	}
 	if !ok || h.Alg != algES256 {
-		return nil, &jwt.ValidationError{Errors: jwt.ValidationErrorUnverifiable, Inner: fmt.Errorf("unknown kid %q or alg %q", h.Kid, h.Alg)}
+		return nil, "", &jwt.ValidationError{Errors: jwt.ValidationErrorUnverifiable, Inner: fmt.Errorf("unknown kid %q or alg %q", h.Kid, h.Alg)}
 	}
-	return &jwt.DefaultSigner{GetPrivateKey: func(context.Context) (any, error) { return k.priv, nil }}, nil
+	return &jwt.DefaultSigner{GetPrivateKey: func(context.Context) (any, error) { return k.priv, nil }}, k.kid, nil
 }
 
 func (s kidSigner) Validate(ctx context.Context, token string) (string, error) {
@@ -274,12 +282,24 @@ func (s kidSigner) Validate(ctx context.Context, token string) (string, error) {
 	return d.Validate(ctx, token)
 }
 
+// Decode verifies token and returns it with its claims. A token verified
+// before (decodeCache) is returned without a second signature check while
+// the key that signed it is still published; callers check the claims.
 func (s kidSigner) Decode(ctx context.Context, token string) (*jwt.Token, error) {
-	d, err := s.keyFor(ctx, token)
+	if hit, ok := s.decoded.get(token); ok {
+		if _, published := s.km.lookup(hit.kid); published {
+			return hit.tok, nil
+		}
+	}
+	d, kid, err := s.keyAndKID(ctx, token)
 	if err != nil {
 		return nil, err
 	}
-	return d.Decode(ctx, token)
+	t, err := d.Decode(ctx, token)
+	if err == nil && t != nil && t.Valid() {
+		s.decoded.put(token, decoded{tok: t, kid: kid})
+	}
+	return t, err
 }
 
 func (kidSigner) Hash(ctx context.Context, in []byte) ([]byte, error) {

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"net/http"
+	"net/netip"
 	"sync"
 	"time"
 
@@ -13,40 +14,65 @@ import (
 	"github.com/zscalermcp/zscaler-mcp/resource/auth"
 )
 
-// Defaults of the per-IP registration rate limit.
+// Defaults of the per-IP rate limits.
 const (
 	defaultRegistrationRate  = rate.Limit(10.0 / 60) // 10 per minute
 	defaultRegistrationBurst = 20
-	maxRateLimitedIPs        = 10000
+	// /token, /revoke and /introspect, each with its own buckets: a
+	// NAT'd office of thousands of users refreshing hourly needs ~1/s; a
+	// resource server introspecting from one address needs more, so the
+	// default is generous and only stops floods.
+	defaultTokenEndpointRate  = rate.Limit(50)
+	defaultTokenEndpointBurst = 200
+	maxRateLimitedIPs         = 10000
 )
 
 // ipLimiter is a per-IP token bucket with a bounded LRU of buckets; an
-// evicted IP starts again with a full bucket.
+// evicted IP starts again with a full bucket. IPv6 addresses share the
+// bucket of their /64 (one subscriber's prefix: rotating addresses within
+// it must not reset the budget).
 type ipLimiter struct {
 	limit rate.Limit
 	burst int
 	now   func() time.Time
 
 	mu       sync.Mutex
-	limiters *lru.Cache[string, *rate.Limiter]
+	limiters *lru.Cache[netip.Addr, *rate.Limiter]
 }
 
 func newIPLimiter(limit rate.Limit, burst int, now func() time.Time) (*ipLimiter, error) {
-	c, err := lru.New[string, *rate.Limiter](maxRateLimitedIPs)
+	c, err := lru.New[netip.Addr, *rate.Limiter](maxRateLimitedIPs)
 	if err != nil {
 		return nil, fmt.Errorf("oauthserver: rate limiter cache: %w", err)
 	}
 	return &ipLimiter{limit: limit, burst: burst, now: now, limiters: c}, nil
 }
 
+// limiterKey is the bucket of ip: the address itself (IPv4, and IPv4
+// mapped into IPv6), or its /64 for IPv6. An unparsable address (never
+// produced by auth.ClientIP) shares one bucket.
+func limiterKey(ip string) netip.Addr {
+	a, err := netip.ParseAddr(ip)
+	if err != nil {
+		return netip.Addr{}
+	}
+	a = a.Unmap().WithZone("")
+	if a.Is6() {
+		p, _ := a.Prefix(64)
+		return p.Addr()
+	}
+	return a
+}
+
 // allow takes a token for ip; when none is left it returns false and how
 // long until the next one.
 func (l *ipLimiter) allow(ip string) (bool, time.Duration) {
+	key := limiterKey(ip)
 	l.mu.Lock()
-	lim, ok := l.limiters.Get(ip)
+	lim, ok := l.limiters.Get(key)
 	if !ok {
 		lim = rate.NewLimiter(l.limit, l.burst)
-		l.limiters.Add(ip, lim)
+		l.limiters.Add(key, lim)
 	}
 	l.mu.Unlock()
 	now := l.now()
@@ -61,6 +87,11 @@ func (l *ipLimiter) allow(ip string) (bool, time.Duration) {
 	return false, res.DelayFrom(now)
 }
 
+// retryAfter formats wait as whole seconds, at least 1.
+func retryAfter(wait time.Duration) string {
+	return fmt.Sprint(int64(math.Max(1, math.Ceil(wait.Seconds()))))
+}
+
 // limitRegistration answers 429 with Retry-After when the client IP
 // (auth.ClientIP) has exhausted its registration budget.
 func (s *Server) limitRegistration(next http.Handler) http.Handler {
@@ -71,7 +102,7 @@ func (s *Server) limitRegistration(next http.Handler) http.Handler {
 		}
 		ok, wait := s.regLimit.allow(auth.ClientIP(r))
 		if !ok {
-			w.Header().Set("Retry-After", fmt.Sprint(int64(math.Max(1, math.Ceil(wait.Seconds())))))
+			w.Header().Set("Retry-After", retryAfter(wait))
 			writeRegistrationError(w, http.StatusTooManyRequests, &registrationError{Code: "too_many_requests", Description: "Too many registrations from this address; retry later."})
 			return
 		}

@@ -92,9 +92,9 @@ func (s *Server) mountRegistration(r chi.Router) {
 	r.Options("/register", s.registrationPreflight)
 	r.Options("/register/{client_id}", s.registrationPreflight)
 	r.With(s.limitRegistration).Post("/register", s.handleRegister)
-	r.Get("/register/{client_id}", s.handleClientRead)
-	r.Put("/register/{client_id}", s.handleClientUpdate)
-	r.Delete("/register/{client_id}", s.handleClientDelete)
+	r.Get("/register/{client_id}", s.limited(s.limits.manage, s.handleClientRead))
+	r.Put("/register/{client_id}", s.limited(s.limits.manage, s.handleClientUpdate))
+	r.Delete("/register/{client_id}", s.limited(s.limits.manage, s.handleClientDelete))
 }
 
 func (s *Server) registrationPreflight(w http.ResponseWriter, _ *http.Request) {

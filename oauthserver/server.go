@@ -33,7 +33,10 @@
 // client all get 401 invalid_token. Reads echo the presented registration
 // token (RFC 7592 §3 requires it) but cannot return the hashed secret.
 // POST /register is limited per client IP (auth.ClientIP; RegistrationRate,
-// RegistrationBurst; an LRU of 10,000 buckets) with 429 and Retry-After.
+// RegistrationBurst; an LRU of 10,000 buckets; IPv6 per /64) with 429 and
+// Retry-After, and so are /token, /revoke, /introspect and
+// /register/{client_id} (TokenEndpointRate, TokenEndpointBurst; their own
+// buckets each).
 // GCClients deletes dcr clients unused for ClientTTL and holding no grant
 // (after the store's GC has removed expired ones); their later use gets
 // invalid_client, which makes clients re-register.
@@ -182,6 +185,12 @@ type Config struct {
 	RegistrationRate rate.Limit
 	// RegistrationBurst is the per-IP burst of POST /register (default 20).
 	RegistrationBurst int
+	// TokenEndpointRate is the per-IP rate of each of POST /token, /revoke,
+	// /introspect and /register/{client_id} (separate buckets; default 50
+	// per second); rate.Inf disables these limits.
+	TokenEndpointRate rate.Limit
+	// TokenEndpointBurst is their per-IP burst (default 200).
+	TokenEndpointBurst int
 	// ClientTTL is how long a dynamically registered client may stay unused
 	// (and without a grant) before GCClients deletes it (default 720h;
 	// negative disables the deletion).
@@ -231,6 +240,7 @@ type Server struct {
 	grace    *graceCache
 	locks    keyedMutex
 	regLimit *ipLimiter // nil: unlimited
+	limits   endpointLimits
 	cimd     *cimdResolver
 	auditor  Auditor
 	ownAudit bool // auditor is the default AuditLog, closed by Close
@@ -262,8 +272,14 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	if cfg.RegistrationBurst == 0 {
 		cfg.RegistrationBurst = defaultRegistrationBurst
 	}
-	if cfg.RegistrationRate < 0 || cfg.RegistrationBurst < 0 {
-		return nil, errors.New("oauthserver: RegistrationRate and RegistrationBurst must not be negative")
+	if cfg.TokenEndpointRate == 0 {
+		cfg.TokenEndpointRate = defaultTokenEndpointRate
+	}
+	if cfg.TokenEndpointBurst == 0 {
+		cfg.TokenEndpointBurst = defaultTokenEndpointBurst
+	}
+	if cfg.RegistrationRate < 0 || cfg.RegistrationBurst < 0 || cfg.TokenEndpointRate < 0 || cfg.TokenEndpointBurst < 0 {
+		return nil, errors.New("oauthserver: rate limits and bursts must not be negative")
 	}
 	if cfg.CodeTTL > 10*time.Minute {
 		return nil, fmt.Errorf("oauthserver: CodeTTL %v exceeds 10m", cfg.CodeTTL)
@@ -311,7 +327,7 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 		RedirectSecureChecker: func(context.Context, *url.URL) bool { return true },
 	}
 	var strategy oauth2.CoreStrategy = compose.NewOAuth2HMACStrategy(fcfg)
-	strategy = &oauth2.DefaultJWTStrategy{Signer: kidSigner{km: km}, HMACSHAStrategy: strategy, Config: fcfg}
+	strategy = &oauth2.DefaultJWTStrategy{Signer: kidSigner{km: km, decoded: newDecodeCache()}, HMACSHAStrategy: strategy, Config: fcfg}
 	s := &Server{
 		cfg:      cfg,
 		id:       id,
@@ -332,6 +348,9 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 		if s.regLimit, err = newIPLimiter(cfg.RegistrationRate, cfg.RegistrationBurst, cfg.Now); err != nil {
 			return nil, err
 		}
+	}
+	if s.limits, err = s.newEndpointLimits(); err != nil {
+		return nil, err
 	}
 	provider := compose.Compose(fcfg, &fositeStorage{Store: cfg.Store, srv: s}, &compose.CommonStrategy{CoreStrategy: strategy},
 		compose.OAuth2AuthorizeExplicitFactory,
@@ -371,8 +390,10 @@ func (s *Server) Resources() []string { return append([]string(nil), s.id.resour
 // Access-Control-Allow-Origin "*" and no credentials (browser-based MCP
 // clients call them), including preflights; /authorize is same-origin HTML
 // with frame-ancestors 'none', X-Frame-Options DENY and no-store. POST
-// /register has its own per-IP rate limit (RegistrationRate); other rate
-// limits and the IP ACL are the router's business.
+// /register (RegistrationRate) and /token, /revoke, /introspect and
+// /register/{client_id} (TokenEndpointRate, each its own buckets) are
+// limited per client IP with 429 and Retry-After; metadata and /jwks.json
+// are not (see endpointLimits). The IP ACL is the router's business.
 func (s *Server) Mount(r chi.Router) {
 	r.Group(func(r chi.Router) {
 		r.Use(corsJSON)
@@ -382,9 +403,9 @@ func (s *Server) Mount(r chi.Router) {
 		r.Get("/.well-known/oauth-authorization-server", s.handleMetadata)
 		r.Get("/.well-known/openid-configuration", s.handleMetadata)
 		r.Get("/jwks.json", s.handleJWKS)
-		r.Post("/token", s.handleToken)
-		r.Post("/revoke", s.handleRevoke)
-		r.Post("/introspect", s.handleIntrospect)
+		r.Post("/token", s.limited(s.limits.token, s.handleToken))
+		r.Post("/revoke", s.limited(s.limits.revoke, s.handleRevoke))
+		r.Post("/introspect", s.limited(s.limits.introspect, s.handleIntrospect))
 		s.mountRegistration(r)
 	})
 	r.Group(func(r chi.Router) {

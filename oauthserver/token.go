@@ -59,7 +59,8 @@ func (s *Server) handleToken(w http.ResponseWriter, r *http.Request) {
 		if s.replayRefresh(w, r, form, oldSig) {
 			return
 		}
-		if err := s.checkRefreshPolicy(ctx, oldSig); err != nil {
+		var err error
+		if ctx, err = s.checkRefreshPolicy(ctx, oldSig); err != nil {
 			s.writeTokenError(w, fosite.ErrorToRFC6749Error(err))
 			return
 		}
@@ -67,16 +68,19 @@ func (s *Server) handleToken(w http.ResponseWriter, r *http.Request) {
 
 	r.Form, r.PostForm = form, form
 	ta := s.tokenAudit(r, grantType, form)
+	ctx, pkce := withPKCEDeferral(ctx)
 	sess := &store.Session{}
 	ar, err := s.provider.NewAccessRequest(ctx, r, sess)
 	if err != nil {
 		ta.failed(err)
+		s.flushPKCE(ctx, pkce)
 		s.writeTokenError(w, s.tokenError(err))
 		return
 	}
 	resp, err := s.provider.NewAccessResponse(ctx, ar)
 	if err != nil {
 		ta.failed(err)
+		s.flushPKCE(ctx, pkce)
 		s.writeTokenError(w, s.tokenError(err))
 		return
 	}
@@ -96,8 +100,8 @@ func (s *Server) handleToken(w http.ResponseWriter, r *http.Request) {
 			})
 		}
 	}
-	if err := s.st.TouchClient(ctx, clientID, s.now()); err != nil {
-		s.log.Warn("oauthserver: touch client", "client_id", clientID, "err", err)
+	if c, ok := ar.GetClient().(*oauthClient); ok {
+		s.touchClient(ctx, c.Client)
 	}
 	ta.issued(ar)
 	writeTokenResponse(w, body)
@@ -161,18 +165,23 @@ func (s *Server) checkTokenResource(ctx context.Context, grantType string, form 
 
 // checkRefreshPolicy runs Config.RefreshPolicy on the session of an
 // active refresh token; a refusal revokes the grant. Unknown or rotated
-// tokens are left to fosite (invalid_grant, reuse detection).
-func (s *Server) checkRefreshPolicy(ctx context.Context, sig string) error {
+// tokens are left to fosite (invalid_grant, reuse detection). The returned
+// context hands the token's read to fosite (refreshMemo).
+func (s *Server) checkRefreshPolicy(ctx context.Context, sig string) (context.Context, error) {
 	if s.cfg.RefreshPolicy == nil {
-		return nil
+		return ctx, nil
 	}
 	req, err := s.st.GetRefreshTokenSession(ctx, sig, &store.Session{})
-	if err != nil || req == nil {
-		return nil
+	if req == nil {
+		return ctx, nil
+	}
+	ctx = context.WithValue(ctx, refreshMemoKey{}, &refreshMemo{sig: sig, req: req, err: err})
+	if err != nil {
+		return ctx, nil
 	}
 	sess, ok := req.GetSession().(*store.Session)
 	if !ok {
-		return nil
+		return ctx, nil
 	}
 	if perr := s.cfg.RefreshPolicy(ctx, sess); perr != nil {
 		if err := s.st.RevokeGrant(ctx, req.GetID()); err != nil && !errors.Is(err, store.ErrNotFound) {
@@ -180,9 +189,9 @@ func (s *Server) checkRefreshPolicy(ctx context.Context, sig string) error {
 		}
 		s.log.Info("oauthserver: refresh refused by policy", "grant_id", req.GetID(), "reason", perr.Error())
 		s.audit(ctx, store.AuditEvent{Type: store.AuditTokenRefreshed, Outcome: store.OutcomeDenied, ClientID: req.GetClient().GetID(), Subject: sess.Subject, IdP: sess.IdP, GrantID: req.GetID(), Reason: "access policy: " + perr.Error()})
-		return fosite.ErrInvalidGrant.WithHint("Access is no longer allowed; sign in again.").WithWrap(perr)
+		return ctx, fosite.ErrInvalidGrant.WithHint("Access is no longer allowed; sign in again.").WithWrap(perr)
 	}
-	return nil
+	return ctx, nil
 }
 
 func first(v []string) string {
@@ -301,6 +310,11 @@ func (s *Server) handleIntrospect(w http.ResponseWriter, r *http.Request) {
 	if client.IsPublic() {
 		s.writeTokenError(w, fosite.ErrInvalidClient.WithHint("Introspection is for confidential clients only."))
 		return
+	}
+	if oc, ok := client.(*oauthClient); ok {
+		// fosite authenticates the client again inside
+		// NewIntrospectionRequest: hand it the row read above.
+		ctx = withClientMemo(ctx, oc.Client)
 	}
 	ir, err := s.provider.NewIntrospectionRequest(ctx, r, &store.Session{})
 	if err != nil {

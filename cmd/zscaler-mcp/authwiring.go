@@ -117,6 +117,17 @@ func buildAuth(ctx context.Context, cfg *config, logger *slog.Logger, stderr io.
 			}
 			s.Options.Validators = append(s.Options.Validators, v)
 		}
+		// zscaler only when ZSCALER_MCP_AUTH_FALLBACKS names it. The 401
+		// challenge stays Bearer with resource_metadata (Challenge.Basic
+		// is not set): a browser flow is what a new client should do.
+		if cfg.hasFallback(auth.ModeZscaler) {
+			v, _, err := buildTokenValidator(ctx, cfg, auth.ModeZscaler, scopes, s.Metrics, logger)
+			if err != nil {
+				_ = p.Close()
+				return nil, err
+			}
+			s.Options.Validators = append(s.Options.Validators, v)
+		}
 	default:
 		return nil, fmt.Errorf("auth mode %q is not available", cfg.Mode)
 	}

@@ -9,12 +9,14 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/zscalermcp/zscaler-mcp/idp"
 	"github.com/zscalermcp/zscaler-mcp/resource/auth"
+	"github.com/zscalermcp/zscaler-mcp/resource/auth/zscalerauth"
 	"github.com/zscalermcp/zscaler-mcp/resource/hardening"
 	"github.com/zscalermcp/zscaler-mcp/zscaler/tools"
 )
@@ -48,6 +50,12 @@ type config struct {
 	ZscalerTokenURL string
 	ZscalerVanity   string
 	ZscalerCloud    string
+	// Fallbacks are the validators an admin turned on explicitly beside
+	// our tokens in oidcproxy mode (ZSCALER_MCP_AUTH_FALLBACKS; only
+	// "zscaler": the api-key and jwt fallbacks follow their own settings).
+	Fallbacks []string
+	// ASLimits are the authorization server's per-IP rate limits.
+	ASLimits asLimits
 
 	AllowedHosts   []string
 	AllowedOrigins []string
@@ -128,6 +136,7 @@ func buildConfigWith(v values, getenv func(string) string, catalogue []tools.Spe
 		ZscalerTokenURL: strings.TrimSpace(v.get("zscaler-token-url")),
 		src:             v,
 		getenv:          getenv,
+		Fallbacks:       v.list("auth-fallbacks"),
 	}
 	switch c.Transport {
 	case "stdio", "sse", "streamable-http":
@@ -192,6 +201,9 @@ func buildConfigWith(v values, getenv func(string) string, catalogue []tools.Spe
 		return nil, err
 	}
 	if err := c.resolveMode(v); err != nil {
+		return nil, err
+	}
+	if err := c.resolveASLimits(v); err != nil {
 		return nil, err
 	}
 	if !c.LoopbackBind && c.TLSCert == "" && !c.AllowHTTP {
@@ -309,8 +321,35 @@ func (c *config) resolveMode(v values) error {
 			return errors.New("the jwt fallback of oidcproxy mode on a non-loopback bind requires ZSCALER_MCP_AUTH_AUDIENCE and ZSCALER_MCP_AUTH_ISSUER (a JWKS shared by many tenants would otherwise accept any of their tokens)")
 		}
 	}
+	return c.resolveFallbacks(v)
+}
+
+// resolveFallbacks checks ZSCALER_MCP_AUTH_FALLBACKS: it only applies to
+// oidcproxy mode and only names validators that need turning on
+// explicitly (zscaler: its token URL settings also serve the OneAPI
+// client, so their presence alone must not open a second way in).
+func (c *config) resolveFallbacks(v values) error {
+	if len(c.Fallbacks) == 0 {
+		return nil
+	}
+	if c.Mode != auth.ModeOIDCProxy {
+		return fmt.Errorf("%s: fallbacks apply only to oidcproxy mode (the auth mode is %s)", v.describe("auth-fallbacks"), c.Mode)
+	}
+	for i, f := range c.Fallbacks {
+		f = strings.ToLower(f)
+		c.Fallbacks[i] = f
+		if f != auth.ModeZscaler {
+			return fmt.Errorf("%s: unknown fallback %q (only zscaler; the api-key and jwt fallbacks follow ZSCALER_MCP_AUTH_API_KEY and ZSCALER_MCP_AUTH_JWKS_URI)", v.describe("auth-fallbacks"), f)
+		}
+	}
+	if _, err := zscalerauth.TokenURL(c.ZscalerVanity, c.ZscalerCloud, c.ZscalerTokenURL); err != nil {
+		return fmt.Errorf("%s: the zscaler fallback: %w", v.describe("auth-fallbacks"), err)
+	}
 	return nil
 }
+
+// hasFallback reports whether ZSCALER_MCP_AUTH_FALLBACKS names f.
+func (c *config) hasFallback(f string) bool { return slices.Contains(c.Fallbacks, f) }
 
 // isLoopbackBind reports whether host binds only loopback interfaces.
 func isLoopbackBind(host string) bool {

@@ -92,6 +92,11 @@ func startOIDCProxy(ctx context.Context, cfg *config, logger *slog.Logger) (_ *o
 		RefreshTokenTTL:  cfg.OAuth.RefreshTokenTTL,
 		GrantMaxLifetime: cfg.OAuth.GrantMaxLifetime,
 		Logger:           logger,
+
+		TokenEndpointRate:  cfg.ASLimits.TokenRate,
+		TokenEndpointBurst: cfg.ASLimits.TokenBurst,
+		RegistrationRate:   cfg.ASLimits.RegistrationRate,
+		RegistrationBurst:  cfg.ASLimits.RegistrationBurst,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("oidcproxy mode: authorization server: %w", err)

@@ -47,6 +47,7 @@ var settings = []setting{
 	{flag: "auth-jwks-uri", env: []string{"ZSCALER_MCP_AUTH_JWKS_URI"}, yaml: "auth.jwks_uri", help: "JWKS URL for jwt mode"},
 	{flag: "auth-audience", env: []string{"ZSCALER_MCP_AUTH_AUDIENCE"}, yaml: "auth.audience", help: "accepted JWT audiences, comma-separated"},
 	{flag: "auth-issuer", env: []string{"ZSCALER_MCP_AUTH_ISSUER"}, yaml: "auth.issuer", help: "accepted JWT issuer(s), comma-separated"},
+	{flag: "auth-fallbacks", env: []string{"ZSCALER_MCP_AUTH_FALLBACKS"}, yaml: "auth.fallbacks", help: "oidcproxy mode: extra validators accepted beside our tokens (zscaler)"},
 	{flag: "auth-scopes", env: []string{"ZSCALER_MCP_AUTH_SCOPES"}, yaml: "auth.scopes", help: "scopes carried by static credentials (default zscaler.read,zscaler.write)"},
 	{env: []string{"OIDCPROXY_CONFIG_URL"}, yaml: "auth.oidc.config_url", help: "oidc mode: upstream IdP discovery URL"},
 	{env: []string{"OIDCPROXY_CLIENT_ID"}, yaml: "auth.oidc.client_id", help: "oidc mode: client id registered at the IdP"},
@@ -87,6 +88,10 @@ var settings = []setting{
 	{flag: "allow-http", env: []string{"ZSCALER_MCP_ALLOW_HTTP"}, yaml: "security.allow_http", def: "false", help: "allow plaintext HTTP on a non-loopback bind"},
 	{flag: "max-body-bytes", env: []string{"ZSCALER_MCP_MAX_BODY_BYTES"}, yaml: "security.max_body_bytes", def: "4194304", help: "request body limit (413 beyond)"},
 	{flag: "audit-retention", env: []string{"ZSCALER_MCP_AUDIT_RETENTION"}, yaml: "audit_retention", def: "720h", help: "how long the audit log keeps events (0 keeps them forever)"},
+	{flag: "token-rate-limit", env: []string{"ZSCALER_MCP_TOKEN_RATE_LIMIT"}, yaml: "security.token_rate_limit", def: "50/s", help: "oidcproxy: per-IP rate of each of /token, /revoke, /introspect, /register/{id} (N/s, N/m, N/h or off)"},
+	{flag: "token-rate-burst", env: []string{"ZSCALER_MCP_TOKEN_RATE_BURST"}, yaml: "security.token_rate_burst", def: "200", help: "oidcproxy: per-IP burst of /token, /revoke, /introspect, /register/{id}"},
+	{flag: "registration-rate-limit", env: []string{"ZSCALER_MCP_REGISTRATION_RATE_LIMIT"}, yaml: "security.registration_rate_limit", def: "10/m", help: "oidcproxy: per-IP rate of POST /register (N/s, N/m, N/h or off)"},
+	{flag: "registration-rate-burst", env: []string{"ZSCALER_MCP_REGISTRATION_RATE_BURST"}, yaml: "security.registration_rate_burst", def: "20", help: "oidcproxy: per-IP burst of POST /register"},
 	{flag: "shutdown-timeout", env: []string{"ZSCALER_MCP_SHUTDOWN_TIMEOUT"}, yaml: "shutdown_timeout", def: "15s", help: "how long in-flight requests may take to finish on SIGINT/SIGTERM"},
 
 	{flag: "generate-auth-token", bool: true, def: "false", help: "print a fresh 256-bit API key (64 hex chars) and exit"},

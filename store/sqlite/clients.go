@@ -57,7 +57,7 @@ func scanClient(sc scanner, pre ...any) (*store.Client, error) {
 		dst *[]string
 		src string
 	}{{&c.RedirectURIs, redirects}, {&c.GrantTypes, grants}, {&c.ResponseTypes, responses}, {&c.Scopes, scopes}, {&c.Audience, audience}} {
-		if err := json.Unmarshal([]byte(f.src), f.dst); err != nil {
+		if err := decodeStringList(f.src, f.dst); err != nil {
 			return nil, fmt.Errorf("decode client %s: %w", c.ID, err)
 		}
 	}

@@ -31,10 +31,12 @@ func TestPragmas(t *testing.T) {
 	tests := []struct {
 		name     string
 		opts     Options
-		wantSync int // 1 NORMAL, 2 FULL
+		wantSync int // of the readers: 1 NORMAL, 2 FULL
+		// The writer runs NORMAL either way; FULL adds the group fsync.
+		groupSync bool
 	}{
-		{"default is FULL", Options{}, 2},
-		{"NORMAL", Options{Synchronous: "normal"}, 1},
+		{"default is FULL", Options{}, 2, true},
+		{"NORMAL", Options{Synchronous: "normal"}, 1, false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -60,10 +62,17 @@ func TestPragmas(t *testing.T) {
 				if err := db.q.QueryRowContext(ctx, "PRAGMA busy_timeout").Scan(&bto); err != nil {
 					t.Fatal(err)
 				}
-				if mode != "wal" || fk != 1 || sync != tt.wantSync || bto != 10000 {
-					t.Errorf("%s: journal_mode=%s foreign_keys=%d synchronous=%d busy_timeout=%d; want wal, 1, %d, 10000",
-						db.name, mode, fk, sync, tt.wantSync, bto)
+				want := tt.wantSync
+				if db.name == "writer" {
+					want = 1
 				}
+				if mode != "wal" || fk != 1 || sync != want || bto != 10000 {
+					t.Errorf("%s: journal_mode=%s foreign_keys=%d synchronous=%d busy_timeout=%d; want wal, 1, %d, 10000",
+						db.name, mode, fk, sync, want, bto)
+				}
+			}
+			if (s.gs != nil) != tt.groupSync {
+				t.Errorf("group fsync = %v, want %v", s.gs != nil, tt.groupSync)
 			}
 			// The reader pool refuses writes.
 			if _, err := s.r.ExecContext(ctx, "DELETE FROM clients"); err == nil {

@@ -26,6 +26,7 @@ package astoken
 
 import (
 	"context"
+	"crypto/sha256"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -117,6 +118,7 @@ type Validator struct {
 	resourcePath func(*http.Request) string
 	keys         *keySet
 	verifier     *jwtauth.Verifier
+	ids          *idCache // nil when CacheSize < 0
 	revs         store.Revocations
 	poll         time.Duration
 	retention    time.Duration
@@ -182,6 +184,7 @@ func New(cfg Config) (*Validator, error) {
 		resourcePath: cfg.ResourcePath,
 		keys:         ks,
 		verifier:     ver,
+		ids:          newIDCache(cfg.CacheSize),
 		revs:         cfg.Revocations,
 		poll:         cfg.PollInterval,
 		retention:    cfg.Retention,
@@ -205,7 +208,21 @@ func (v *Validator) Name() string { return auth.ModeOIDCProxy }
 // Validate implements auth.Validator. A credential that is not a bearer
 // JWT whose unverified iss is our issuer is auth.ErrNotMine.
 func (v *Validator) Validate(ctx context.Context, r *http.Request, c auth.Credential) (*auth.Identity, error) {
-	if c.Kind != auth.KindBearer || !jwtauth.LooksLikeJWT(c.Token) {
+	if c.Kind != auth.KindBearer {
+		return nil, auth.ErrNotMine
+	}
+	var sum [sha256.Size]byte
+	if v.ids != nil {
+		sum = sha256.Sum256([]byte(c.Token))
+		if e, ok := v.ids.get(sum); ok {
+			if v.now().Before(e.expires) {
+				v.ids.hits.Add(1)
+				return v.checkRequest(r, e)
+			}
+			v.ids.remove(sum)
+		}
+	}
+	if !jwtauth.LooksLikeJWT(c.Token) {
 		return nil, auth.ErrNotMine
 	}
 	hdr, iss, ok := peek(c.Token)
@@ -222,17 +239,34 @@ func (v *Validator) Validate(ctx context.Context, r *http.Request, c auth.Creden
 	if cl.Subject == "" {
 		return nil, auth.Invalid("token has no subject (sub)", nil)
 	}
+	grantID, _ := cl.Raw[store.ClaimGrantID].(string)
+	e := &idEntry{id: identityOf(cl), audience: cl.Audience, grantID: grantID, issued: cl.IssuedAt, expires: cl.ExpiresAt}
+	id, err := v.checkRequest(r, e)
+	if err == nil && v.ids != nil {
+		v.ids.put(sum, e)
+	}
+	return id, err
+}
+
+// checkRequest applies the checks that depend on the request and on time
+// beyond the token itself: the audience must be the resource being called,
+// and the token must not be revoked.
+func (v *Validator) checkRequest(r *http.Request, e *idEntry) (*auth.Identity, error) {
 	var accepted []string // a request without a resource accepts nothing
 	if r != nil {
 		accepted = v.byPath[v.resourcePath(r)]
 	}
-	if !slices.ContainsFunc(cl.Audience, func(a string) bool { return slices.Contains(accepted, a) }) {
+	if !slices.ContainsFunc(e.audience, func(a string) bool { return slices.Contains(accepted, a) }) {
 		return nil, auth.Invalid("wrong audience: the token is for another resource of this server", nil)
 	}
-	grantID, _ := cl.Raw[store.ClaimGrantID].(string)
-	if v.revoked(grantID, cl.ClientID, cl.Subject, cl.IssuedAt) {
+	if v.revoked(e.grantID, e.id.ClientID, e.id.Subject, e.issued) {
 		return nil, auth.Invalid("token revoked", nil)
 	}
+	return e.id, nil
+}
+
+// identityOf is the caller a verified token describes.
+func identityOf(cl *jwtauth.Claims) *auth.Identity {
 	scopeStr, _ := cl.Raw["scope"].(string)
 	var scopes []string
 	for _, s := range strings.Fields(scopeStr) {
@@ -251,7 +285,7 @@ func (v *Validator) Validate(ctx context.Context, r *http.Request, c auth.Creden
 		Scopes:    scopes,
 		ExpiresAt: cl.ExpiresAt,
 		Claims:    cl.Raw, // shared with the verification cache: read-only (incl. idp, grant_id)
-	}, nil
+	}
 }
 
 type header struct {
@@ -424,5 +458,8 @@ func (v *Validator) Run(ctx context.Context) {
 func (v *Validator) Stats() jwtauth.Stats {
 	s := v.verifier.Stats()
 	s.JWKSFetches, s.JWKSFetchErrors = v.keys.stats()
+	if v.ids != nil {
+		s.CacheHits += v.ids.hits.Load() // answered before the verifier
+	}
 	return s
 }
