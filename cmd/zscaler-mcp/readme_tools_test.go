@@ -76,6 +76,9 @@ func TestREADMEToolTables(t *testing.T) {
 	if j >= 0 {
 		end = j + len(toolTablesEnd)
 	}
+	if n := fmt.Sprintf("exposes %d Zscaler tools", len(tools.All())); !strings.Contains(readme, n) {
+		t.Errorf("README intro does not say %q", n)
+	}
 	want := toolTables()
 	if readme[i:end] == want {
 		return
