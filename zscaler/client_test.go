@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/zscalermcp/zscaler-mcp/resource/auth/zscalerauth"
 	"github.com/zscalermcp/zscaler-mcp/zscaler/zscalertest"
 )
 
@@ -282,10 +283,10 @@ func TestEntitlementsFromOwnToken(t *testing.T) {
 }
 
 func TestEntitlementsOfOpaqueToken(t *testing.T) {
-	if e := ParseEntitlements(jwtClaims("opaque-token")); e.Present {
+	if e := ParseEntitlements(zscalerauth.UnverifiedClaims("opaque-token")); e.Present {
 		t.Fatalf("an opaque token gave %+v; the filter must then hide nothing", e)
 	}
-	if e := ParseEntitlements(jwtClaims("a.%%%.c")); e.Present {
+	if e := ParseEntitlements(zscalerauth.UnverifiedClaims("a.%%%.c")); e.Present {
 		t.Fatalf("a malformed token gave %+v", e)
 	}
 }

@@ -2,10 +2,10 @@ package zscaler
 
 import (
 	"context"
-	"encoding/base64"
-	"encoding/json"
 	"sort"
 	"strings"
+
+	"github.com/zscalermcp/zscaler-mcp/resource/auth/zscalerauth"
 )
 
 // productToService maps the prd values of a OneAPI token's service-info
@@ -87,30 +87,8 @@ func (c *Client) Entitlements(ctx context.Context) (Entitlements, error) {
 	if err != nil {
 		return Entitlements{}, err
 	}
-	return ParseEntitlements(jwtClaims(tok.AccessToken)), nil
-}
-
-// jwtClaims returns the payload of a JWT-shaped access token as a map, or
-// nil when the token is not a JWT with a JSON object payload.
-//
-// The signature is deliberately NOT verified: the token is not a credential
-// presented to us, it is the answer the Zscaler token endpoint gave on a
-// connection we opened ourselves to the configured token URL (HTTPS in
-// production), so it is exactly as trustworthy as that endpoint, and we
-// hold no key to verify it with. The claims are only used to decide which
-// tools to show; the OneAPI itself enforces the entitlements on every call.
-func jwtClaims(token string) map[string]any {
-	parts := strings.Split(token, ".")
-	if len(parts) != 3 || parts[1] == "" {
-		return nil
-	}
-	payload, err := base64.RawURLEncoding.DecodeString(strings.TrimRight(parts[1], "="))
-	if err != nil {
-		return nil
-	}
-	var claims map[string]any
-	if err := json.Unmarshal(payload, &claims); err != nil {
-		return nil
-	}
-	return claims
+	// The signature is deliberately not verified: the token is the answer
+	// of the token endpoint we called ourselves, and its claims only decide
+	// which tools to show (the OneAPI enforces entitlements on every call).
+	return ParseEntitlements(zscalerauth.UnverifiedClaims(tok.AccessToken)), nil
 }

@@ -11,8 +11,10 @@ import (
 	"golang.org/x/oauth2"
 )
 
-// jwtClaims returns the payload of a JWT-shaped access token as a map, or nil
-// when the token is not a JWT with a JSON object payload.
+// UnverifiedClaims returns the payload of a JWT-shaped access token that the
+// Zscaler token endpoint issued, as a map, or nil when the token is not a JWT
+// with a JSON object payload. Both the zscaler client-auth mode and the
+// OneAPI client read the OneAPI entitlements ("service-info") with it.
 //
 // The signature is deliberately NOT verified: the token is not a credential
 // presented to us, it is the answer the Zscaler IdP's token endpoint gave on
@@ -21,7 +23,7 @@ import (
 // the OneAPI entitlements in "service-info"); authentication rests on the
 // IdP having accepted the client's credentials, not on the token. The token
 // itself is never kept.
-func jwtClaims(token string) map[string]any {
+func UnverifiedClaims(token string) map[string]any {
 	parts := strings.Split(token, ".")
 	if len(parts) != 3 || parts[1] == "" {
 		return nil

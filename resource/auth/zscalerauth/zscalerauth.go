@@ -484,7 +484,7 @@ func (v *Validator) exchange(ctx context.Context, c auth.Credential) (*auth.Iden
 		Subject:  "zscaler:" + c.ID,
 		ClientID: c.ID,
 		Scopes:   v.cfg.Scopes,
-		Claims:   jwtClaims(tok.AccessToken),
+		Claims:   UnverifiedClaims(tok.AccessToken),
 	}
 	if iss, ok := id.Claims["iss"].(string); ok {
 		id.Issuer = iss
