@@ -34,7 +34,7 @@ func (a zpaArgs) boolOr(name string, def bool) bool {
 }
 
 func (a zpaArgs) intOr(name string, def int) int {
-	if f, ok := zpaNum(a[name]); ok {
+	if f, ok := argNum(a[name]); ok {
 		return int(f)
 	}
 	return def

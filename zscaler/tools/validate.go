@@ -27,10 +27,10 @@ func zpaStrict(s Spec) Spec {
 	s.Run = func(ctx context.Context, c *zscaler.Client, req mcp.CallToolRequest) (any, error) {
 		if raw := req.Params.Arguments; raw != nil {
 			if _, ok := raw.(map[string]any); !ok {
-				return nil, Argf("arguments must be a JSON object, not %s", zpaJSONType(raw))
+				return nil, Argf("arguments must be a JSON object, not %s", argJSONType(raw))
 			}
 		}
-		if err := zpaCheckArgs(schema, req.GetArguments()); err != nil {
+		if err := checkArgs(schema, req.GetArguments()); err != nil {
 			return nil, err
 		}
 		return run(ctx, c, req)
@@ -38,7 +38,7 @@ func zpaStrict(s Spec) Spec {
 	return s
 }
 
-func zpaCheckArgs(schema mcp.ToolInputSchema, args map[string]any) error {
+func checkArgs(schema mcp.ToolInputSchema, args map[string]any) error {
 	names := make([]string, 0, len(args))
 	for k := range args {
 		names = append(names, k)
@@ -54,7 +54,7 @@ func zpaCheckArgs(schema mcp.ToolInputSchema, args map[string]any) error {
 			sort.Strings(known)
 			return Argf("unknown argument %q (this tool takes: %s)", k, strings.Join(known, ", "))
 		}
-		if err := zpaCheckValue(k, prop, args[k]); err != nil {
+		if err := checkValue(k, prop, args[k]); err != nil {
 			return err
 		}
 	}
@@ -66,46 +66,46 @@ func zpaCheckArgs(schema mcp.ToolInputSchema, args map[string]any) error {
 	return nil
 }
 
-func zpaCheckValue(name string, prop map[string]any, v any) error {
+func checkValue(name string, prop map[string]any, v any) error {
 	switch prop["type"] {
 	case "string":
 		s, ok := v.(string)
 		if !ok {
-			return Argf("%s must be a string, not %s", name, zpaJSONType(v))
+			return Argf("%s must be a string, not %s", name, argJSONType(v))
 		}
-		return zpaCheckString(name, prop, s)
+		return checkString(name, prop, s)
 	case "integer", "number":
-		f, ok := zpaNum(v)
+		f, ok := argNum(v)
 		if !ok {
-			return Argf("%s must be a number, not %s", name, zpaJSONType(v))
+			return Argf("%s must be a number, not %s", name, argJSONType(v))
 		}
 		if prop["type"] == "integer" && f != math.Trunc(f) {
 			return Argf("%s must be an integer, not %v", name, f)
 		}
-		if m, ok := zpaNum(prop["minimum"]); ok && f < m {
+		if m, ok := argNum(prop["minimum"]); ok && f < m {
 			return Argf("%s must be at least %v, not %v", name, m, f)
 		}
-		if m, ok := zpaNum(prop["maximum"]); ok && f > m {
+		if m, ok := argNum(prop["maximum"]); ok && f > m {
 			return Argf("%s must be at most %v, not %v", name, m, f)
 		}
 	case "boolean":
 		if _, ok := v.(bool); !ok {
-			return Argf("%s must be true or false, not %s", name, zpaJSONType(v))
+			return Argf("%s must be true or false, not %s", name, argJSONType(v))
 		}
 	case "array":
 		l, ok := v.([]any)
 		if !ok {
-			return Argf("%s must be an array, not %s", name, zpaJSONType(v))
+			return Argf("%s must be an array, not %s", name, argJSONType(v))
 		}
-		if m, ok := zpaNum(prop["minItems"]); ok && float64(len(l)) < m {
+		if m, ok := argNum(prop["minItems"]); ok && float64(len(l)) < m {
 			return Argf("%s must have at least %v item(s)", name, m)
 		}
-		if m, ok := zpaNum(prop["maxItems"]); ok && float64(len(l)) > m {
+		if m, ok := argNum(prop["maxItems"]); ok && float64(len(l)) > m {
 			return Argf("%s must have at most %v item(s)", name, m)
 		}
 		if items, ok := prop["items"].(map[string]any); ok {
 			for i, it := range l {
-				if err := zpaCheckValue(fmt.Sprintf("%s[%d]", name, i), items, it); err != nil {
+				if err := checkValue(fmt.Sprintf("%s[%d]", name, i), items, it); err != nil {
 					return err
 				}
 			}
@@ -114,14 +114,14 @@ func zpaCheckValue(name string, prop map[string]any, v any) error {
 	return nil
 }
 
-func zpaCheckString(name string, prop map[string]any, s string) error {
+func checkString(name string, prop map[string]any, s string) error {
 	if enum, ok := prop["enum"].([]string); ok && !slices.Contains(enum, s) {
 		return Argf("%s must be one of %s, not %q", name, strings.Join(enum, ", "), s)
 	}
-	if m, ok := zpaNum(prop["minLength"]); ok && float64(len([]rune(s))) < m {
+	if m, ok := argNum(prop["minLength"]); ok && float64(len([]rune(s))) < m {
 		return Argf("%s must be at least %v character(s) long", name, m)
 	}
-	if m, ok := zpaNum(prop["maxLength"]); ok && float64(len([]rune(s))) > m {
+	if m, ok := argNum(prop["maxLength"]); ok && float64(len([]rune(s))) > m {
 		return Argf("%s must be at most %v characters long", name, m)
 	}
 	if p, ok := prop["pattern"].(string); ok {
@@ -136,7 +136,7 @@ func zpaCheckString(name string, prop map[string]any, s string) error {
 	return nil
 }
 
-func zpaNum(v any) (float64, bool) {
+func argNum(v any) (float64, bool) {
 	switch n := v.(type) {
 	case int:
 		return float64(n), true
@@ -148,7 +148,7 @@ func zpaNum(v any) (float64, bool) {
 	return 0, false
 }
 
-func zpaJSONType(v any) string {
+func argJSONType(v any) string {
 	switch v.(type) {
 	case nil:
 		return "null"
