@@ -1,59 +1,57 @@
 package tools
 
 import (
-	"context"
 	"fmt"
 	"math"
 	"regexp"
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
 
 	"github.com/mark3labs/mcp-go/mcp"
-
-	"github.com/zscalermcp/zscaler-mcp/zscaler"
 )
 
-// zpaStrict returns s with additionalProperties false in its schema and a
-// Run that first checks the call's arguments against the schema built from
-// s.Params: unknown names, missing required ones, JSON types, enums,
-// patterns, lengths, bounds and array items. Every failure is an *ArgError
-// naming the argument, so an agent can correct its call, and Run only ever
-// sees well-typed arguments. It serves the zpa, zdx and zidentity tools.
-func zpaStrict(s Spec) Spec {
-	s.Params = append(slices.Clip(s.Params), mcp.WithSchemaAdditionalProperties(false))
-	schema := s.Def().InputSchema
-	run := s.Run
-	s.Run = func(ctx context.Context, c *zscaler.Client, req mcp.CallToolRequest) (any, error) {
-		if raw := req.Params.Arguments; raw != nil {
-			if _, ok := raw.(map[string]any); !ok {
-				return nil, Argf("arguments must be a JSON object, not %s", argJSONType(raw))
-			}
-		}
-		if err := checkArgs(schema, req.GetArguments()); err != nil {
-			return nil, err
-		}
-		return run(ctx, c, req)
+// checkArgs checks a call's arguments against the tool's input schema
+// before Run sees them, and returns an *ArgError naming the argument, so an
+// agent can correct its call:
+//
+//   - every tool refuses arguments its schema does not declare (the schema
+//     says additionalProperties false), listing the accepted ones;
+//   - unless the spec sets ArgsConverted, the values are checked too: the
+//     arguments must be a JSON object, required ones present, and each one
+//     of its JSON type, within its enum, pattern, lengths and bounds, array
+//     items included. Run then only ever sees well-typed arguments.
+//
+// raw is the call's arguments as decoded (req.Params.Arguments).
+func checkArgs(s Spec, schema mcp.ToolInputSchema, accepted []string, raw any) error {
+	args, isObject := raw.(map[string]any)
+	if !isObject && raw != nil && !s.ArgsConverted {
+		return Argf("arguments must be a JSON object, not %s", argJSONType(raw))
 	}
-	return s
-}
-
-func checkArgs(schema mcp.ToolInputSchema, args map[string]any) error {
+	var unknown []string
+	for name := range args {
+		if !slices.Contains(accepted, name) {
+			unknown = append(unknown, strconv.Quote(name))
+		}
+	}
+	if len(unknown) > 0 {
+		slices.Sort(unknown)
+		if len(accepted) == 0 {
+			return Argf("unknown argument %s: %s takes no arguments", strings.Join(unknown, ", "), s.Name)
+		}
+		return Argf("unknown argument %s: %s accepts %s", strings.Join(unknown, ", "), s.Name, strings.Join(accepted, ", "))
+	}
+	if s.ArgsConverted {
+		return nil
+	}
 	names := make([]string, 0, len(args))
 	for k := range args {
 		names = append(names, k)
 	}
 	sort.Strings(names)
 	for _, k := range names {
-		prop, ok := schema.Properties[k].(map[string]any)
-		if !ok {
-			known := make([]string, 0, len(schema.Properties))
-			for p := range schema.Properties {
-				known = append(known, p)
-			}
-			sort.Strings(known)
-			return Argf("unknown argument %q (this tool takes: %s)", k, strings.Join(known, ", "))
-		}
+		prop, _ := schema.Properties[k].(map[string]any)
 		if err := checkValue(k, prop, args[k]); err != nil {
 			return err
 		}
@@ -64,6 +62,16 @@ func checkArgs(schema mcp.ToolInputSchema, args map[string]any) error {
 		}
 	}
 	return nil
+}
+
+// argNames returns the sorted names of the schema's properties.
+func argNames(schema mcp.ToolInputSchema) []string {
+	names := make([]string, 0, len(schema.Properties))
+	for p := range schema.Properties {
+		names = append(names, p)
+	}
+	slices.Sort(names)
+	return names
 }
 
 func checkValue(name string, prop map[string]any, v any) error {

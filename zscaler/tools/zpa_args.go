@@ -8,7 +8,7 @@ import (
 	"github.com/zscalermcp/zscaler-mcp/zscaler"
 )
 
-// zpaArgs reads the arguments of a call that zpaStrict already checked
+// zpaArgs reads the arguments of a call that the framework already checked
 // against the schema, so the getters only apply defaults. It serves the
 // zpa, zdx and zidentity tools.
 type zpaArgs map[string]any
