@@ -60,8 +60,16 @@ type Spec struct {
 	Idempotent bool
 	// Params are the input schema options (mcp.WithString(..., mcp.Required()), ...).
 	Params []mcp.ToolOption
-	// Run calls the API and returns the JSON-serialisable result. An
-	// *ArgError or *zscaler.APIError becomes an isError result.
+	// ArgsConverted marks tools whose Run reads its arguments through
+	// converting accessors that check each value themselves (the ZIA and
+	// ZCC tools' ziaArgs: digit strings as integers, null as absent,
+	// trimmed strings). Before Run, the handler then checks only the
+	// argument names against the schema; otherwise it checks the values
+	// too (see checkArgs).
+	ArgsConverted bool
+	// Run calls the API and returns the JSON-serialisable result. It runs
+	// only on arguments checkArgs accepted. An *ArgError or
+	// *zscaler.APIError becomes an isError result.
 	Run func(ctx context.Context, c *zscaler.Client, req mcp.CallToolRequest) (any, error)
 }
 
@@ -103,7 +111,8 @@ func Build(specs []Spec, c *zscaler.Client, mw ...Middleware) []resource.Tool {
 	return out
 }
 
-// Def is the MCP definition: name, description, schema and annotations.
+// Def is the MCP definition: name, description, schema (which refuses
+// arguments it does not declare) and annotations.
 func (s Spec) Def() mcp.Tool {
 	opts := []mcp.ToolOption{
 		mcp.WithDescription(s.Description),
@@ -113,11 +122,19 @@ func (s Spec) Def() mcp.Tool {
 		mcp.WithIdempotentHintAnnotation(s.Kind == Read || s.Kind == Delete || s.Idempotent),
 		mcp.WithOpenWorldHintAnnotation(true),
 	}
-	return mcp.NewTool(s.Name, append(opts, s.Params...)...)
+	opts = append(opts, s.Params...)
+	return mcp.NewTool(s.Name, append(opts, mcp.WithSchemaAdditionalProperties(false))...)
 }
 
+// handler checks each call's arguments against the schema of s.Def()
+// (checkArgs), then runs s.
 func handler(s Spec, c *zscaler.Client) server.ToolHandlerFunc {
+	schema := s.Def().InputSchema
+	accepted := argNames(schema)
 	return func(ctx context.Context, req mcp.CallToolRequest) (*mcp.CallToolResult, error) {
+		if err := checkArgs(s, schema, accepted, req.Params.Arguments); err != nil {
+			return ErrorResult(err), nil
+		}
 		v, err := s.Run(ctx, c, req)
 		if err != nil {
 			return ErrorResult(err), nil

@@ -30,7 +30,7 @@ var zccOSTypes = map[string]string{"ios": "1", "android": "2", "windows": "3", "
 
 // zccSpecs returns the zcc tools.
 func zccSpecs() []Spec {
-	return ziaStrict([]Spec{
+	return ziaConverted([]Spec{
 		{
 			Name: "zcc_list_devices", Title: "List ZCC devices", Service: "zcc", Toolset: "zcc_devices", Kind: Read,
 			Description: "List devices enrolled in Zscaler Client Connector with their user, hostname, OS, agent version, registration state and last-seen time. " +

@@ -25,7 +25,7 @@ func ziaSpecs() []Spec {
 	} {
 		out = append(out, f()...)
 	}
-	return ziaStrict(out)
+	return ziaConverted(out)
 }
 
 // ziaPagedList is a read tool listing a paged ZIA collection (page/pageSize,

@@ -39,7 +39,11 @@ type ziaDeleted struct {
 }
 
 // ziaArgs reads tool arguments strictly: a wrong type or an out-of-range
-// value is an *ArgError naming the argument, never a silent default.
+// value is an *ArgError naming the argument, never a silent default. The
+// framework has already refused unknown argument names; ZIA and ZCC specs
+// set ArgsConverted (ziaConverted), so the value checks are these
+// accessors', which also convert (digit strings as integers, null as
+// absent, trimmed strings).
 type ziaArgs struct{ m map[string]any }
 
 func ziaArgsOf(req mcp.CallToolRequest) ziaArgs {
@@ -337,6 +341,15 @@ func ziaSend(ctx context.Context, c *zscaler.Client, service, method, path strin
 // ziaIDPath is path/{id}.
 func ziaIDPath(path string, id int) string { return path + "/" + strconv.Itoa(id) }
 
+// ziaConverted marks specs ArgsConverted: their Run reads arguments with
+// ziaArgs. specs is modified in place and returned.
+func ziaConverted(specs []Spec) []Spec {
+	for i := range specs {
+		specs[i].ArgsConverted = true
+	}
+	return specs
+}
+
 // ziaActivationNote ends the description of every ZIA write tool.
 const ziaActivationNote = " ZIA changes are staged: they take effect after zia_activate_changes."
 
@@ -355,39 +368,4 @@ func ziaTrim(all []map[string]any, keep func(map[string]any) bool, max int) ziaL
 		return ziaResult(all[:max], true)
 	}
 	return ziaResult(all, false)
-}
-
-// ziaStrict makes every spec reject arguments it does not declare: the
-// schema says additionalProperties false, and Run answers an unknown
-// argument (a typo such as "serach") with an *ArgError naming the accepted
-// ones instead of silently ignoring it. specs is not modified.
-func ziaStrict(specs []Spec) []Spec {
-	out := slices.Clone(specs)
-	for i, s := range out {
-		s.Params = append(slices.Clip(s.Params), mcp.WithSchemaAdditionalProperties(false))
-		var accepted []string
-		for name := range s.Def().InputSchema.Properties {
-			accepted = append(accepted, name)
-		}
-		slices.Sort(accepted)
-		run := s.Run
-		s.Run = func(ctx context.Context, c *zscaler.Client, req mcp.CallToolRequest) (any, error) {
-			var unknown []string
-			for name := range req.GetArguments() {
-				if !slices.Contains(accepted, name) {
-					unknown = append(unknown, strconv.Quote(name))
-				}
-			}
-			if len(unknown) > 0 {
-				slices.Sort(unknown)
-				if len(accepted) == 0 {
-					return nil, Argf("unknown argument %s: %s takes no arguments", strings.Join(unknown, ", "), s.Name)
-				}
-				return nil, Argf("unknown argument %s: %s accepts %s", strings.Join(unknown, ", "), s.Name, strings.Join(accepted, ", "))
-			}
-			return run(ctx, c, req)
-		}
-		out[i] = s
-	}
-	return out
 }

@@ -28,14 +28,14 @@ func zpaSpecs() []Spec {
 	return out
 }
 
-// zpaSpec completes s with run reading checked arguments: its Run checks
-// the call against the schema (zpaStrict) before run sees it. It serves the
-// zpa, zdx and zidentity tools.
+// zpaSpec completes s with run reading arguments the framework already
+// checked against the schema (checkArgs). It serves the zpa, zdx and
+// zidentity tools.
 func zpaSpec(s Spec, run func(ctx context.Context, c *zscaler.Client, a zpaArgs) (any, error)) Spec {
 	s.Run = func(ctx context.Context, c *zscaler.Client, req mcp.CallToolRequest) (any, error) {
 		return run(ctx, c, zpaArgsOf(req))
 	}
-	return zpaStrict(s)
+	return s
 }
 
 // zpaListParams are the arguments of ZPA list tools.

@@ -8,7 +8,7 @@ import (
 	"github.com/zscalermcp/zscaler-mcp/zscaler"
 )
 
-// zpaArgs reads the arguments of a call that zpaStrict already checked
+// zpaArgs reads the arguments of a call that the framework already checked
 // against the schema, so the getters only apply defaults. It serves the
 // zpa, zdx and zidentity tools.
 type zpaArgs map[string]any
@@ -34,7 +34,7 @@ func (a zpaArgs) boolOr(name string, def bool) bool {
 }
 
 func (a zpaArgs) intOr(name string, def int) int {
-	if f, ok := zpaNum(a[name]); ok {
+	if f, ok := argNum(a[name]); ok {
 		return int(f)
 	}
 	return def

@@ -109,7 +109,7 @@ func zpaConnectorSpecs() []Spec {
 
 func zpaConnectorGroupBody(a zpaArgs) (map[string]any, error) {
 	coord := func(name string) string {
-		f, _ := zpaNum(a[name])
+		f, _ := argNum(a[name])
 		return strconv.FormatFloat(f, 'f', -1, 64)
 	}
 	return map[string]any{
