@@ -382,3 +382,50 @@ func TestAuditLogBatches(t *testing.T) {
 		t.Errorf("last event %+v", evs[len(evs)-1])
 	}
 }
+
+// gatedAuditStore holds the append of the event whose ClientID is "gate"
+// until gate is closed, so the events audited meanwhile queue up and are
+// written as one batch.
+type gatedAuditStore struct {
+	*sqlite.Store
+	gate chan struct{}
+}
+
+func (g *gatedAuditStore) AppendAudit(ctx context.Context, e *store.AuditEvent) (int64, error) {
+	if e.ClientID == "gate" {
+		<-g.gate
+	}
+	return g.Store.AppendAudit(ctx, e)
+}
+
+// TestAuditLogBadEventInBatch: an event the store refuses loses only
+// itself, not the other events of its batch.
+func TestAuditLogBadEventInBatch(t *testing.T) {
+	st, err := sqlite.Open(context.Background(), t.TempDir()+"/as.db", sqlite.Options{Synchronous: "NORMAL"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = st.Close() })
+	g := &gatedAuditStore{Store: st, gate: make(chan struct{})}
+	l := NewAuditLog(g, nil)
+	ctx := context.Background()
+	l.Audit(ctx, store.AuditEvent{Type: store.AuditTokenIssued, Outcome: store.OutcomeSuccess, ClientID: "gate"})
+	l.Audit(ctx, store.AuditEvent{Type: store.AuditTokenIssued, Outcome: store.OutcomeSuccess, ClientID: "good1"})
+	l.Audit(ctx, store.AuditEvent{Outcome: store.OutcomeSuccess, ClientID: "bad"}) // no type: refused
+	l.Audit(ctx, store.AuditEvent{Type: store.AuditTokenIssued, Outcome: store.OutcomeSuccess, ClientID: "good2"})
+	close(g.gate)
+	if err := l.Close(); err != nil {
+		t.Fatal(err)
+	}
+	evs, err := st.ListAudit(ctx, store.AuditFilter{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, e := range evs {
+		got = append(got, e.ClientID)
+	}
+	if strings.Join(got, ",") != "gate,good1,good2" {
+		t.Errorf("stored %v, want gate, good1, good2", got)
+	}
+}
