@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
+	"runtime"
 	"strings"
 	"sync"
 	"testing"
@@ -427,5 +428,34 @@ func TestAuditLogBadEventInBatch(t *testing.T) {
 	}
 	if strings.Join(got, ",") != "gate,good1,good2" {
 		t.Errorf("stored %v, want gate, good1, good2", got)
+	}
+}
+
+// keylessStore fails to list the signing keys, so New fails after its
+// defaults are set.
+type keylessStore struct{ *sqlite.Store }
+
+func (keylessStore) ListSigningKeys(context.Context) ([]*store.SigningKey, error) {
+	return nil, errors.New("disk on fire")
+}
+
+// TestNewFailureLeavesNoAuditWriter: a New that fails starts no audit
+// writer goroutine (nobody could Close it).
+func TestNewFailureLeavesNoAuditWriter(t *testing.T) {
+	st, err := sqlite.Open(context.Background(), t.TempDir()+"/as.db", sqlite.Options{Synchronous: "NORMAL"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = st.Close() })
+	cfg := Config{PublicURL: "http://localhost:1", LoopbackBind: true, Store: keylessStore{st}, Authenticator: approveAll}
+	before := runtime.NumGoroutine()
+	const n = 50
+	for range n {
+		if _, err := New(context.Background(), cfg); err == nil {
+			t.Fatal("New succeeded without signing keys")
+		}
+	}
+	if grown := runtime.NumGoroutine() - before; grown >= n {
+		t.Errorf("%d goroutines more after %d failed News", grown, n)
 	}
 }
