@@ -101,6 +101,11 @@ func startOIDCProxy(ctx context.Context, cfg *config, logger *slog.Logger) (_ *o
 	if err != nil {
 		return nil, fmt.Errorf("oidcproxy mode: authorization server: %w", err)
 	}
+	defer func() {
+		if err != nil {
+			as.Close() // stops its audit writer
+		}
+	}()
 	v, err := astoken.New(astoken.Config{
 		Issuer:      as.Issuer(),
 		Resources:   as.Resources(),
