@@ -12,6 +12,7 @@ import (
 	"runtime"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -457,5 +458,54 @@ func TestNewFailureLeavesNoAuditWriter(t *testing.T) {
 	}
 	if grown := runtime.NumGoroutine() - before; grown >= n {
 		t.Errorf("%d goroutines more after %d failed News", grown, n)
+	}
+}
+
+// statusCountingStore counts RefreshTokenStatus reads.
+type statusCountingStore struct {
+	*sqlite.Store
+	reads atomic.Int64
+}
+
+func (s *statusCountingStore) RefreshTokenStatus(ctx context.Context, sig string) (*store.RefreshTokenStatus, error) {
+	s.reads.Add(1)
+	return s.Store.RefreshTokenStatus(ctx, sig)
+}
+
+// TestAuditRefreshReadsOnce: with a RefreshPolicy the refresh token is
+// read once per refresh (by the policy check); the audit takes its grant
+// from that read, for a rotation and for a reuse detection alike.
+func TestAuditRefreshReadsOnce(t *testing.T) {
+	var counting *statusCountingStore
+	e := newEnv(t, func(c *Config) {
+		counting = &statusCountingStore{Store: c.Store.(*sqlite.Store)}
+		c.Store = counting
+		c.RefreshPolicy = func(context.Context, *store.Session) error { return nil }
+	})
+	code, verifier := e.authorize(e.conf)
+	status, body := e.exchange(e.conf, code, verifier, nil)
+	if status != http.StatusOK {
+		t.Fatalf("exchange: %d %v", status, body)
+	}
+	rt := str(body, "refresh_token")
+	if status, body := e.refresh(e.conf, rt, nil); status != http.StatusOK {
+		t.Fatalf("refresh: %d %v", status, body)
+	}
+	if n := counting.reads.Load(); n != 0 {
+		t.Errorf("a refresh read the token's status %d times besides the policy check", n)
+	}
+	e.clock.Advance(time.Minute) // past the grace window: reuse detection
+	if status, body := e.refresh(e.conf, rt, nil); status != http.StatusBadRequest {
+		t.Fatalf("reuse: %d %v", status, body)
+	}
+	e.flushAudit()
+	evs, err := e.st.ListAudit(context.Background(), store.AuditFilter{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkSequence(t, evs, []wantEvent{{store.AuditTokenIssued, store.OutcomeSuccess}, {store.AuditTokenRefreshed, store.OutcomeSuccess},
+		{store.AuditRefreshReuse, store.OutcomeDenied}})
+	if ev := evs[2]; ev.GrantID != evs[0].GrantID || ev.ClientID != e.conf.ID || ev.Subject != testUser {
+		t.Errorf("reuse event %+v", ev)
 	}
 }
