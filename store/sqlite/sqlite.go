@@ -152,8 +152,8 @@ func OpenDir(ctx context.Context, dataDir string, opts Options) (*Store, error) 
 	return Open(ctx, filepath.Join(dataDir, DefaultFileName), opts)
 }
 
-func open(ctx context.Context, path string, opts Options, migrationsFS fs.FS) (*Store, error) {
-	opts, err := opts.withDefaults()
+func open(ctx context.Context, path string, opts Options, migrationsFS fs.FS) (_ *Store, err error) {
+	opts, err = opts.withDefaults()
 	if err != nil {
 		return nil, err
 	}
@@ -189,22 +189,27 @@ func open(ctx context.Context, path string, opts Options, migrationsFS fs.FS) (*
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
 	}
+	defer func() {
+		if err != nil {
+			w.Close()
+			if gs != nil {
+				gs.close() // the WAL descriptor of a first fsync
+			}
+		}
+	}()
 	w.SetMaxOpenConns(1)
 	w.SetMaxIdleConns(1)
 	w.SetConnMaxLifetime(0)
 	w.SetConnMaxIdleTime(0)
 
 	if err := checkJournalMode(ctx, w); err != nil {
-		w.Close()
 		return nil, fmt.Errorf("sqlite: %s: %w", path, err)
 	}
 	if err := migrate(ctx, w, migrationsFS, opts.Now); err != nil {
-		w.Close()
 		return nil, fmt.Errorf("sqlite: %s: %w", path, err)
 	}
 	if gs != nil {
 		if err := gs.wait(ctx); err != nil {
-			w.Close()
 			return nil, fmt.Errorf("sqlite: %s: %w", path, err)
 		}
 	}
@@ -213,13 +218,11 @@ func open(ctx context.Context, path string, opts Options, migrationsFS fs.FS) (*
 	rq.Add("_pragma", "query_only(1)")
 	r, err := sql.Open("sqlite", path+"?"+rq.Encode())
 	if err != nil {
-		w.Close()
 		return nil, fmt.Errorf("sqlite: open %s for reading: %w", path, err)
 	}
 	r.SetMaxOpenConns(opts.MaxReadConns)
 	r.SetMaxIdleConns(opts.MaxReadConns)
 	if err := r.PingContext(ctx); err != nil {
-		w.Close()
 		r.Close()
 		return nil, fmt.Errorf("sqlite: open %s for reading: %w", path, err)
 	}
