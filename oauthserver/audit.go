@@ -173,39 +173,54 @@ func (l *AuditLog) writer() {
 }
 
 // write appends events in one transaction when the store supports them,
-// else one by one.
+// else one by one. When the transaction fails before its commit (an event
+// the store refuses, a failed BEGIN), the events are stored one by one
+// instead, so one bad event does not take the rest of its batch with it.
 func (l *AuditLog) write(ctx context.Context, events []store.AuditEvent) {
 	if len(events) == 0 {
 		return
 	}
-	fail := func(err error) {
-		l.log.LogAttrs(ctx, slog.LevelError, "audit: could not store events",
-			slog.Int("events", len(events)), slog.String("first", events[0].Type), slog.Any("err", err))
-	}
-	tx, ok := l.st.(storage.Transactional)
-	if !ok || len(events) == 1 {
-		for i := range events {
-			if _, err := l.st.AppendAudit(ctx, &events[i]); err != nil {
-				fail(err)
-			}
+	if tx, ok := l.st.(storage.Transactional); ok && len(events) > 1 {
+		committing, err := l.writeTx(ctx, tx, events)
+		if err == nil {
+			return
 		}
-		return
+		if committing {
+			// The commit itself failed: it may have happened (an fsync
+			// error), so the events are not written a second time.
+			l.fail(ctx, events, err)
+			return
+		}
+		l.log.LogAttrs(ctx, slog.LevelWarn, "audit: batch write failed, storing the events one by one",
+			slog.Int("events", len(events)), slog.Any("err", err))
 	}
+	for i := range events {
+		if _, err := l.st.AppendAudit(ctx, &events[i]); err != nil {
+			l.fail(ctx, events[i:i+1], err)
+		}
+	}
+}
+
+// writeTx appends events in one transaction of tx. committing reports
+// that the error (if any) came from the commit.
+func (l *AuditLog) writeTx(ctx context.Context, tx storage.Transactional, events []store.AuditEvent) (committing bool, err error) {
 	txCtx, err := tx.BeginTX(ctx)
 	if err != nil {
-		fail(err)
-		return
+		return false, err
 	}
 	for i := range events {
 		if _, err := l.st.AppendAudit(txCtx, &events[i]); err != nil {
 			_ = tx.Rollback(txCtx)
-			fail(err)
-			return
+			return false, err
 		}
 	}
-	if err := tx.Commit(txCtx); err != nil {
-		fail(err)
-	}
+	return true, tx.Commit(txCtx)
+}
+
+// fail logs that events could not be stored.
+func (l *AuditLog) fail(ctx context.Context, events []store.AuditEvent, err error) {
+	l.log.LogAttrs(ctx, slog.LevelError, "audit: could not store events",
+		slog.Int("events", len(events)), slog.String("first", events[0].Type), slog.Any("err", err))
 }
 
 // auditAttrs are the slog attributes of e: the type, the outcome and every

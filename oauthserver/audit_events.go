@@ -1,9 +1,9 @@
 package oauthserver
 
 import (
+	"context"
 	"errors"
 	"net/http"
-	"net/url"
 
 	"github.com/ory/fosite"
 
@@ -25,18 +25,23 @@ type tokenAudit struct {
 	grantID   string // the refresh token's grant, when it is known
 }
 
-// tokenAudit starts the audit of a token request with the given form.
-func (s *Server) tokenAudit(r *http.Request, grantType string, form url.Values) *tokenAudit {
+// tokenAudit starts the audit of a token request for code (a code
+// exchange) or the refresh token with signature refreshSig. The grant of
+// a refresh token is the one checkRefreshPolicy read in ctx when it did
+// (refreshMemo), else read here.
+func (s *Server) tokenAudit(ctx context.Context, r *http.Request, grantType, code, refreshSig string) *tokenAudit {
 	ta := &tokenAudit{s: s, r: r, grantType: grantType}
 	switch grantType {
 	case "authorization_code":
-		ta.code = form.Get("code")
+		ta.code = code
 	case "refresh_token":
-		if rt := form.Get("refresh_token"); rt != "" {
-			ctx := r.Context()
-			if st, err := s.st.RefreshTokenStatus(ctx, s.strategy.RefreshTokenSignature(ctx, rt)); err == nil {
-				ta.grantID = st.RequestID
-			}
+		if refreshSig == "" {
+			break
+		}
+		if m := refreshMemoFor(ctx, refreshSig); m != nil {
+			ta.grantID = m.req.GetID()
+		} else if st, err := s.st.RefreshTokenStatus(ctx, refreshSig); err == nil {
+			ta.grantID = st.RequestID
 		}
 	}
 	return ta

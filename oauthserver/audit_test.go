@@ -9,8 +9,10 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
+	"runtime"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -380,5 +382,130 @@ func TestAuditLogBatches(t *testing.T) {
 	}
 	if evs[len(evs)-1].ClientID != "after-close" {
 		t.Errorf("last event %+v", evs[len(evs)-1])
+	}
+}
+
+// gatedAuditStore holds the append of the event whose ClientID is "gate"
+// until gate is closed, so the events audited meanwhile queue up and are
+// written as one batch.
+type gatedAuditStore struct {
+	*sqlite.Store
+	gate chan struct{}
+}
+
+func (g *gatedAuditStore) AppendAudit(ctx context.Context, e *store.AuditEvent) (int64, error) {
+	if e.ClientID == "gate" {
+		<-g.gate
+	}
+	return g.Store.AppendAudit(ctx, e)
+}
+
+// TestAuditLogBadEventInBatch: an event the store refuses loses only
+// itself, not the other events of its batch.
+func TestAuditLogBadEventInBatch(t *testing.T) {
+	st, err := sqlite.Open(context.Background(), t.TempDir()+"/as.db", sqlite.Options{Synchronous: "NORMAL"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = st.Close() })
+	g := &gatedAuditStore{Store: st, gate: make(chan struct{})}
+	l := NewAuditLog(g, nil)
+	ctx := context.Background()
+	l.Audit(ctx, store.AuditEvent{Type: store.AuditTokenIssued, Outcome: store.OutcomeSuccess, ClientID: "gate"})
+	l.Audit(ctx, store.AuditEvent{Type: store.AuditTokenIssued, Outcome: store.OutcomeSuccess, ClientID: "good1"})
+	l.Audit(ctx, store.AuditEvent{Outcome: store.OutcomeSuccess, ClientID: "bad"}) // no type: refused
+	l.Audit(ctx, store.AuditEvent{Type: store.AuditTokenIssued, Outcome: store.OutcomeSuccess, ClientID: "good2"})
+	close(g.gate)
+	if err := l.Close(); err != nil {
+		t.Fatal(err)
+	}
+	evs, err := st.ListAudit(ctx, store.AuditFilter{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, e := range evs {
+		got = append(got, e.ClientID)
+	}
+	if strings.Join(got, ",") != "gate,good1,good2" {
+		t.Errorf("stored %v, want gate, good1, good2", got)
+	}
+}
+
+// keylessStore fails to list the signing keys, so New fails after its
+// defaults are set.
+type keylessStore struct{ *sqlite.Store }
+
+func (keylessStore) ListSigningKeys(context.Context) ([]*store.SigningKey, error) {
+	return nil, errors.New("disk on fire")
+}
+
+// TestNewFailureLeavesNoAuditWriter: a New that fails starts no audit
+// writer goroutine (nobody could Close it).
+func TestNewFailureLeavesNoAuditWriter(t *testing.T) {
+	st, err := sqlite.Open(context.Background(), t.TempDir()+"/as.db", sqlite.Options{Synchronous: "NORMAL"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = st.Close() })
+	cfg := Config{PublicURL: "http://localhost:1", LoopbackBind: true, Store: keylessStore{st}, Authenticator: approveAll}
+	before := runtime.NumGoroutine()
+	const n = 50
+	for range n {
+		if _, err := New(context.Background(), cfg); err == nil {
+			t.Fatal("New succeeded without signing keys")
+		}
+	}
+	if grown := runtime.NumGoroutine() - before; grown >= n {
+		t.Errorf("%d goroutines more after %d failed News", grown, n)
+	}
+}
+
+// statusCountingStore counts RefreshTokenStatus reads.
+type statusCountingStore struct {
+	*sqlite.Store
+	reads atomic.Int64
+}
+
+func (s *statusCountingStore) RefreshTokenStatus(ctx context.Context, sig string) (*store.RefreshTokenStatus, error) {
+	s.reads.Add(1)
+	return s.Store.RefreshTokenStatus(ctx, sig)
+}
+
+// TestAuditRefreshReadsOnce: with a RefreshPolicy the refresh token is
+// read once per refresh (by the policy check); the audit takes its grant
+// from that read, for a rotation and for a reuse detection alike.
+func TestAuditRefreshReadsOnce(t *testing.T) {
+	var counting *statusCountingStore
+	e := newEnv(t, func(c *Config) {
+		counting = &statusCountingStore{Store: c.Store.(*sqlite.Store)}
+		c.Store = counting
+		c.RefreshPolicy = func(context.Context, *store.Session) error { return nil }
+	})
+	code, verifier := e.authorize(e.conf)
+	status, body := e.exchange(e.conf, code, verifier, nil)
+	if status != http.StatusOK {
+		t.Fatalf("exchange: %d %v", status, body)
+	}
+	rt := str(body, "refresh_token")
+	if status, body := e.refresh(e.conf, rt, nil); status != http.StatusOK {
+		t.Fatalf("refresh: %d %v", status, body)
+	}
+	if n := counting.reads.Load(); n != 0 {
+		t.Errorf("a refresh read the token's status %d times besides the policy check", n)
+	}
+	e.clock.Advance(time.Minute) // past the grace window: reuse detection
+	if status, body := e.refresh(e.conf, rt, nil); status != http.StatusBadRequest {
+		t.Fatalf("reuse: %d %v", status, body)
+	}
+	e.flushAudit()
+	evs, err := e.st.ListAudit(context.Background(), store.AuditFilter{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkSequence(t, evs, []wantEvent{{store.AuditTokenIssued, store.OutcomeSuccess}, {store.AuditTokenRefreshed, store.OutcomeSuccess},
+		{store.AuditRefreshReuse, store.OutcomeDenied}})
+	if ev := evs[2]; ev.GrantID != evs[0].GrantID || ev.ClientID != e.conf.ID || ev.Subject != testUser {
+		t.Errorf("reuse event %+v", ev)
 	}
 }

@@ -103,7 +103,7 @@ func (a *LoginAuthenticator) consentData(l *login) consentPage {
 	case user == "":
 		user = id.Subject
 	}
-	idpName := l.provider
+	var idpName string
 	if l.prov != nil { // the provider the user signed in with (a reload may have replaced it since)
 		idpName = l.prov.DisplayName()
 	}

@@ -41,6 +41,12 @@ func (s *Server) newEndpointLimits() (endpointLimits, error) {
 // client IP (auth.ClientIP: X-Forwarded-For only from trusted proxies)
 // has exhausted lim's budget; a nil lim lets everything through.
 func (s *Server) limited(lim *ipLimiter, next http.HandlerFunc) http.HandlerFunc {
+	return limitedBy(lim, "Too many requests from this address; retry after the number of seconds in Retry-After.", next)
+}
+
+// limitedBy is limited with the error_description of the 429 (POST
+// /register has its own, RFC 7591 §3.2.2 uses the same body shape).
+func limitedBy(lim *ipLimiter, description string, next http.HandlerFunc) http.HandlerFunc {
 	if lim == nil {
 		return next
 	}
@@ -52,7 +58,7 @@ func (s *Server) limited(lim *ipLimiter, next http.HandlerFunc) http.HandlerFunc
 			h.Set("Pragma", "no-cache")
 			writeJSON(w, http.StatusTooManyRequests, map[string]string{
 				"error":             "too_many_requests",
-				"error_description": "Too many requests from this address; retry after the number of seconds in Retry-After.",
+				"error_description": description,
 			})
 			return
 		}

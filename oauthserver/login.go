@@ -115,8 +115,7 @@ type login struct {
 	binding   string // the browser's binding id (cookie value)
 	expires   time.Time
 
-	provider   string         // chosen IdP, once /login/{idp} ran
-	prov       idp.Provider   // its provider object (kept across reloads)
+	prov       idp.Provider   // chosen IdP, once /login/{idp} ran (kept across reloads)
 	loginState idp.LoginState // valid while the upstream login runs
 	identity   *idp.Identity  // set by the callback
 	csrf       string         // set with identity
@@ -388,7 +387,7 @@ func (a *LoginAuthenticator) handleLogin(w http.ResponseWriter, r *http.Request)
 		if l.loginState.State != "" { // an earlier attempt: forget it
 			delete(a.byState, l.loginState.State)
 		}
-		l.provider, l.prov, l.loginState = p.ID(), p, lr.LoginState()
+		l.prov, l.loginState = p, lr.LoginState()
 		a.byState[lr.State] = pending
 		return nil
 	}); err != nil {

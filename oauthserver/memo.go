@@ -29,6 +29,15 @@ type refreshMemo struct {
 	err error
 }
 
+// refreshMemoFor returns the memo of the refresh token with signature sig
+// in ctx, or nil.
+func refreshMemoFor(ctx context.Context, sig string) *refreshMemo {
+	if m, ok := ctx.Value(refreshMemoKey{}).(*refreshMemo); ok && m.sig == sig && m.req != nil {
+		return m
+	}
+	return nil
+}
+
 // GetClient implements fosite.ClientManager: the client read earlier in
 // this request, else the store's.
 func (fs *fositeStorage) GetClient(ctx context.Context, id string) (fosite.Client, error) {
@@ -47,7 +56,7 @@ func (fs *fositeStorage) GetClient(ctx context.Context, id string) (fosite.Clien
 // store's. The memo holds what the store returned, error included (a
 // rotated token's ErrInactiveToken drives fosite's reuse detection).
 func (fs *fositeStorage) GetRefreshTokenSession(ctx context.Context, signature string, session fosite.Session) (fosite.Requester, error) {
-	if m, ok := ctx.Value(refreshMemoKey{}).(*refreshMemo); ok && m.sig == signature && m.req != nil {
+	if m := refreshMemoFor(ctx, signature); m != nil {
 		return m.req, m.err
 	}
 	return fs.Store.GetRefreshTokenSession(ctx, signature, session)

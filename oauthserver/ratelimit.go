@@ -3,15 +3,12 @@ package oauthserver
 import (
 	"fmt"
 	"math"
-	"net/http"
 	"net/netip"
 	"sync"
 	"time"
 
 	lru "github.com/hashicorp/golang-lru/v2"
 	"golang.org/x/time/rate"
-
-	"github.com/zscalermcp/zscaler-mcp/resource/auth"
 )
 
 // Defaults of the per-IP rate limits.
@@ -90,22 +87,4 @@ func (l *ipLimiter) allow(ip string) (bool, time.Duration) {
 // retryAfter formats wait as whole seconds, at least 1.
 func retryAfter(wait time.Duration) string {
 	return fmt.Sprint(int64(math.Max(1, math.Ceil(wait.Seconds()))))
-}
-
-// limitRegistration answers 429 with Retry-After when the client IP
-// (auth.ClientIP) has exhausted its registration budget.
-func (s *Server) limitRegistration(next http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if s.regLimit == nil {
-			next.ServeHTTP(w, r)
-			return
-		}
-		ok, wait := s.regLimit.allow(auth.ClientIP(r))
-		if !ok {
-			w.Header().Set("Retry-After", retryAfter(wait))
-			writeRegistrationError(w, http.StatusTooManyRequests, &registrationError{Code: "too_many_requests", Description: "Too many registrations from this address; retry later."})
-			return
-		}
-		next.ServeHTTP(w, r)
-	})
 }

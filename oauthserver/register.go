@@ -91,7 +91,7 @@ func metadataError(format string, args ...any) *registrationError {
 func (s *Server) mountRegistration(r chi.Router) {
 	r.Options("/register", s.registrationPreflight)
 	r.Options("/register/{client_id}", s.registrationPreflight)
-	r.With(s.limitRegistration).Post("/register", s.handleRegister)
+	r.Post("/register", limitedBy(s.regLimit, "Too many registrations from this address; retry later.", s.handleRegister))
 	r.Get("/register/{client_id}", s.limited(s.limits.manage, s.handleClientRead))
 	r.Put("/register/{client_id}", s.limited(s.limits.manage, s.handleClientUpdate))
 	r.Delete("/register/{client_id}", s.limited(s.limits.manage, s.handleClientDelete))

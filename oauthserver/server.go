@@ -293,11 +293,6 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	if cfg.HTTPClient == nil {
 		cfg.HTTPClient = &http.Client{Timeout: 5 * time.Second}
 	}
-	ownAuditor := cfg.Audit == nil
-	if ownAuditor {
-		cfg.Audit = NewAuditLog(cfg.Store, cfg.Logger)
-	}
-
 	secret, err := globalSecret(ctx, cfg.Store)
 	if err != nil {
 		return nil, err
@@ -341,7 +336,6 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 		pending:  newPendingStore(cfg.PendingTTL, cfg.Now),
 		grace:    newGraceCache(cfg.Now),
 		auditor:  cfg.Audit,
-		ownAudit: ownAuditor,
 	}
 	s.cimd = newCIMDResolver(s, cfg.HTTPClient, cfg.cimdAllowLoopback)
 	if cfg.RegistrationRate != rate.Inf {
@@ -364,6 +358,10 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 		return nil, fmt.Errorf("oauthserver: compose returned %T", provider)
 	}
 	s.provider = f
+	if s.auditor == nil {
+		// Last: its writer goroutine must not outlive a failed New.
+		s.auditor, s.ownAudit = NewAuditLog(cfg.Store, cfg.Logger), true
+	}
 	return s, nil
 }
 

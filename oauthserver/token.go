@@ -67,7 +67,7 @@ func (s *Server) handleToken(w http.ResponseWriter, r *http.Request) {
 	}
 
 	r.Form, r.PostForm = form, form
-	ta := s.tokenAudit(r, grantType, form)
+	ta := s.tokenAudit(ctx, r, grantType, form.Get("code"), oldSig)
 	ctx, pkce := withPKCEDeferral(ctx)
 	sess := &store.Session{}
 	ar, err := s.provider.NewAccessRequest(ctx, r, sess)

@@ -38,12 +38,7 @@ func upstreamOf(id idp.Identity) *store.UpstreamIdentity {
 // identityWith is id (provider and subject, from the grant's subject) with
 // the upstream facts a grant kept.
 func identityWith(id idp.Identity, u *store.UpstreamIdentity) idp.Identity {
-	id.Email, id.EmailVerified, id.Groups = u.Email, u.EmailVerified, slices.Clone(u.Groups)
-	if len(u.Claims) > 0 {
-		id.Claims = make(map[string]any, len(u.Claims))
-		for k, v := range u.Claims {
-			id.Claims[k] = v
-		}
-	}
+	c := u.Clone() // the policy gets its own copies
+	id.Email, id.EmailVerified, id.Groups, id.Claims = c.Email, c.EmailVerified, c.Groups, c.Claims
 	return id
 }

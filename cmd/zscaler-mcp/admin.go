@@ -190,14 +190,15 @@ func (a *adminFlags) openStore(ctx context.Context, getenv func(string) string) 
 }
 
 // adminAudit records an admin action in the audit log (and nowhere else:
-// the command's own output tells the operator).
-func adminAudit(ctx context.Context, st store.Audit, e store.AuditEvent) {
+// the command's own output tells the operator). The action has happened:
+// a failure to record it is a warning on stderr, not the command's error.
+func adminAudit(ctx context.Context, env adminEnv, st store.Audit, e store.AuditEvent) {
 	if e.Reason == "" {
 		e.Reason = "admin command"
 	}
-	l := oauthserver.NewAuditLog(st, nil)
-	defer l.Close()
-	l.Audit(ctx, e)
+	if _, err := st.AppendAudit(ctx, &e); err != nil {
+		fmt.Fprintln(env.stderr, "zscaler-mcp: warning: the audit log did not record this action:", err)
+	}
 }
 
 // fail prints err for the operator and returns exit code 1.

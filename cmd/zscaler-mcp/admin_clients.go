@@ -193,7 +193,7 @@ func clientsDelete(ctx context.Context, env adminEnv, args []string) int {
 		} else if err != nil {
 			return err
 		}
-		adminAudit(ctx, st, store.AuditEvent{Type: store.AuditClientDeleted, Outcome: store.OutcomeSuccess, ClientID: id,
+		adminAudit(ctx, env, st, store.AuditEvent{Type: store.AuditClientDeleted, Outcome: store.OutcomeSuccess, ClientID: id,
 			Reason: "admin: clients delete"})
 		if a.json {
 			return writeJSON(env.stdout, map[string]any{"deleted": id, "grants_revoked": len(grants)})

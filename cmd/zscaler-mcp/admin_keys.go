@@ -45,7 +45,7 @@ func keysRotate(ctx context.Context, env adminEnv, args []string) int {
 				retired = append(retired, k.KID)
 			}
 		}
-		adminAudit(ctx, st, store.AuditEvent{Type: store.AuditKeysRotated, Outcome: store.OutcomeSuccess,
+		adminAudit(ctx, env, st, store.AuditEvent{Type: store.AuditKeysRotated, Outcome: store.OutcomeSuccess,
 			Reason: "admin: keys rotate; new kid " + kid})
 		keys, err := oauthserver.SigningKeys(ctx, st)
 		if err != nil {

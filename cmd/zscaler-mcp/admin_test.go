@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -328,5 +329,23 @@ func TestAuditReloadRemovedIdP(t *testing.T) {
 	}
 	if ev.Event != store.AuditTokenRevoked || ev.IdP != "lab" || ev.GrantID == "" || !strings.Contains(ev.Reason, "reload removed the IdP") {
 		t.Errorf("last audit event %+v, want the reload's revocation of lab's grant", ev)
+	}
+}
+
+// failingAudit is an audit log that refuses every event.
+type failingAudit struct{ store.Audit }
+
+func (failingAudit) AppendAudit(context.Context, *store.AuditEvent) (int64, error) {
+	return 0, errors.New("database is locked")
+}
+
+// TestAdminAuditFailureIsReported: an admin action the audit log did not
+// record is reported to the operator, not silently dropped.
+func TestAdminAuditFailureIsReported(t *testing.T) {
+	var out, errb bytes.Buffer
+	env := adminEnv{getenv: func(string) string { return "" }, stdout: &out, stderr: &errb}
+	adminAudit(context.Background(), env, failingAudit{}, store.AuditEvent{Type: store.AuditKeysRotated, Outcome: store.OutcomeSuccess})
+	if !strings.Contains(errb.String(), "audit log did not record") || !strings.Contains(errb.String(), "database is locked") {
+		t.Errorf("stderr %q", errb.String())
 	}
 }

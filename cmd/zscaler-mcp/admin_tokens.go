@@ -55,7 +55,7 @@ func tokensRevoke(ctx context.Context, env adminEnv, args []string) int {
 				return fmt.Errorf("revoked %d grant(s) of %s, then: %w", len(revoked), what, err)
 			}
 			revoked = append(revoked, g.ID)
-			adminAudit(ctx, st, store.AuditEvent{Type: store.AuditTokenRevoked, Outcome: store.OutcomeSuccess,
+			adminAudit(ctx, env, st, store.AuditEvent{Type: store.AuditTokenRevoked, Outcome: store.OutcomeSuccess,
 				ClientID: g.ClientID, Subject: g.Subject, GrantID: g.ID, Reason: "admin: tokens revoke"})
 		}
 		if a.json {

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"regexp"
 	"strings"
 	"sync"
@@ -54,11 +55,19 @@ func start(t *testing.T, env map[string]string, args ...string) *running {
 	if _, ok := env["ZSCALER_MCP_DATA_DIR"]; !ok {
 		args = append(args, "--data-dir", t.TempDir())
 	}
+	return launch(t, env, append([]string{"--port", "0"}, args...), run)
+}
+
+// launch runs runFn (run, or runWith a catalogue) in-process with env and
+// args, and waits for its start-up summary.
+func launch(t *testing.T, env map[string]string, args []string,
+	runFn func(ctx context.Context, args []string, getenv func(string) string, stdin io.Reader, stdout, stderr io.Writer) int) *running {
+	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	r := &running{Stderr: &syncBuffer{}, Stdout: &syncBuffer{}, stop: cancel, done: make(chan int, 1)}
 	getenv := func(k string) string { return env[k] }
 	go func() {
-		r.done <- run(ctx, append([]string{"--port", "0"}, args...), getenv, strings.NewReader(""), r.Stdout, r.Stderr)
+		r.done <- runFn(ctx, args, getenv, strings.NewReader(""), r.Stdout, r.Stderr)
 	}()
 	deadline := time.Now().Add(10 * time.Second)
 	for time.Now().Before(deadline) {

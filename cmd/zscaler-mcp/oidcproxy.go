@@ -101,6 +101,11 @@ func startOIDCProxy(ctx context.Context, cfg *config, logger *slog.Logger) (_ *o
 	if err != nil {
 		return nil, fmt.Errorf("oidcproxy mode: authorization server: %w", err)
 	}
+	defer func() {
+		if err != nil {
+			as.Close() // stops its audit writer
+		}
+	}()
 	v, err := astoken.New(astoken.Config{
 		Issuer:      as.Issuer(),
 		Resources:   as.Resources(),
@@ -159,13 +164,14 @@ func (p *oidcProxy) goRun(f func()) {
 func (p *oidcProxy) Close() error {
 	p.cancel()
 	p.wg.Wait()
+	var errs []error
 	if err := p.as.Close(); err != nil {
-		return fmt.Errorf("flush the audit log: %w", err)
+		errs = append(errs, fmt.Errorf("flush the audit log: %w", err))
 	}
-	if err := p.store.Close(); err != nil {
-		return fmt.Errorf("close the store: %w", err)
+	if err := p.store.Close(); err != nil { // even when the flush failed
+		errs = append(errs, fmt.Errorf("close the store: %w", err))
 	}
-	return nil
+	return errors.Join(errs...)
 }
 
 // runClientGC deletes unused dynamically registered clients every

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"io"
 	"net/http"
 	"net/url"
 	"strings"
@@ -188,26 +189,9 @@ func (s *standIn) requests(method, prefix string) int {
 func startCat(t *testing.T, env map[string]string, catalogue []tools.Spec, args ...string) *running {
 	t.Helper()
 	args = append([]string{"--port", "0", "--transport", "streamable-http", "--data-dir", t.TempDir()}, args...)
-	ctx, cancel := context.WithCancel(context.Background())
-	r := &running{Stderr: &syncBuffer{}, Stdout: &syncBuffer{}, stop: cancel, done: make(chan int, 1)}
-	go func() {
-		r.done <- runWith(ctx, args, func(k string) string { return env[k] }, strings.NewReader(""), r.Stdout, r.Stderr, catalogue)
-	}()
-	deadline := time.Now().Add(10 * time.Second)
-	for time.Now().Before(deadline) {
-		if m := bindRE.FindStringSubmatch(r.Stderr.String()); m != nil {
-			r.URL = "http://" + m[1]
-			t.Cleanup(func() { r.Stop(t) })
-			return r
-		}
-		select {
-		case code := <-r.done:
-			t.Fatalf("server exited with %d before starting:\n%s", code, r.Stderr)
-		case <-time.After(10 * time.Millisecond):
-		}
-	}
-	t.Fatalf("server did not start:\n%s", r.Stderr)
-	return nil
+	return launch(t, env, args, func(ctx context.Context, args []string, getenv func(string) string, stdin io.Reader, stdout, stderr io.Writer) int {
+		return runWith(ctx, args, getenv, stdin, stdout, stderr, catalogue)
+	})
 }
 
 // bearer is the header set of the api-key test client.

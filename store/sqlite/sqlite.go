@@ -152,8 +152,8 @@ func OpenDir(ctx context.Context, dataDir string, opts Options) (*Store, error) 
 	return Open(ctx, filepath.Join(dataDir, DefaultFileName), opts)
 }
 
-func open(ctx context.Context, path string, opts Options, migrationsFS fs.FS) (*Store, error) {
-	opts, err := opts.withDefaults()
+func open(ctx context.Context, path string, opts Options, migrationsFS fs.FS) (_ *Store, err error) {
+	opts, err = opts.withDefaults()
 	if err != nil {
 		return nil, err
 	}
@@ -164,59 +164,65 @@ func open(ctx context.Context, path string, opts Options, migrationsFS fs.FS) (*
 		return nil, err
 	}
 
-	common := url.Values{}
-	common.Add("_pragma", fmt.Sprintf("busy_timeout(%d)", opts.BusyTimeout.Milliseconds()))
-	common.Add("_pragma", "foreign_keys(1)")
-	common.Add("_pragma", "synchronous("+opts.Synchronous+")")
+	// pragmas are the connection settings of a pool with the given
+	// synchronous mode.
+	pragmas := func(synchronous string) url.Values {
+		v := url.Values{}
+		v.Add("_pragma", fmt.Sprintf("busy_timeout(%d)", opts.BusyTimeout.Milliseconds()))
+		v.Add("_pragma", "foreign_keys(1)")
+		v.Add("_pragma", "synchronous("+synchronous+")")
+		return v
+	}
 
-	wq := cloneValues(common)
+	writerSync := opts.Synchronous
 	var gs *groupSync
 	if opts.Synchronous == "FULL" {
 		// The writer commits without fsync; groupSync fsyncs the WAL
 		// before any write method returns.
-		wq.Del("_pragma")
-		wq.Add("_pragma", fmt.Sprintf("busy_timeout(%d)", opts.BusyTimeout.Milliseconds()))
-		wq.Add("_pragma", "foreign_keys(1)")
-		wq.Add("_pragma", "synchronous(NORMAL)")
+		writerSync = "NORMAL"
 		gs = newGroupSync(path)
 	}
+	wq := pragmas(writerSync)
 	wq.Add("_pragma", "journal_mode(WAL)")
 	wq.Set("_txlock", "immediate")
 	w, err := sql.Open("sqlite", path+"?"+wq.Encode())
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
 	}
+	defer func() {
+		if err != nil {
+			w.Close()
+			if gs != nil {
+				gs.close() // the WAL descriptor of a first fsync
+			}
+		}
+	}()
 	w.SetMaxOpenConns(1)
 	w.SetMaxIdleConns(1)
 	w.SetConnMaxLifetime(0)
 	w.SetConnMaxIdleTime(0)
 
 	if err := checkJournalMode(ctx, w); err != nil {
-		w.Close()
 		return nil, fmt.Errorf("sqlite: %s: %w", path, err)
 	}
 	if err := migrate(ctx, w, migrationsFS, opts.Now); err != nil {
-		w.Close()
 		return nil, fmt.Errorf("sqlite: %s: %w", path, err)
 	}
 	if gs != nil {
 		if err := gs.wait(ctx); err != nil {
-			w.Close()
 			return nil, fmt.Errorf("sqlite: %s: %w", path, err)
 		}
 	}
 
-	rq := cloneValues(common)
+	rq := pragmas(opts.Synchronous)
 	rq.Add("_pragma", "query_only(1)")
 	r, err := sql.Open("sqlite", path+"?"+rq.Encode())
 	if err != nil {
-		w.Close()
 		return nil, fmt.Errorf("sqlite: open %s for reading: %w", path, err)
 	}
 	r.SetMaxOpenConns(opts.MaxReadConns)
 	r.SetMaxIdleConns(opts.MaxReadConns)
 	if err := r.PingContext(ctx); err != nil {
-		w.Close()
 		r.Close()
 		return nil, fmt.Errorf("sqlite: open %s for reading: %w", path, err)
 	}
@@ -275,14 +281,6 @@ func checkJournalMode(ctx context.Context, db *sql.DB) error {
 		return fmt.Errorf("journal mode is %q, want wal", mode)
 	}
 	return nil
-}
-
-func cloneValues(v url.Values) url.Values {
-	out := make(url.Values, len(v))
-	for k, vs := range v {
-		out[k] = append([]string(nil), vs...)
-	}
-	return out
 }
 
 // ---- transactions ----------------------------------------------------------
