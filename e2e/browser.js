@@ -13,47 +13,15 @@
 // wait is bounded.
 'use strict';
 
-const fs = require('fs');
-const os = require('os');
-const path = require('path');
-const { chromium } = require('playwright-core');
+const { die: dieAs, withBrowser, run } = require('./chromium');
 
-const STEP_TIMEOUT_MS = 15000; // each navigation / wait
 const TOTAL_TIMEOUT_MS = 60000; // the whole run
-
-function die(msg) {
-	process.stderr.write(`browser.js: ${msg}\n`);
-	process.exit(1);
-}
+const die = (msg) => dieAs('browser.js', msg);
 
 async function main() {
 	const [authURL, shotDir, username = 'alice'] = process.argv.slice(2);
 	if (!authURL || !shotDir) die('usage: node browser.js AUTHORIZATION_URL SCREENSHOT_DIR [USERNAME]');
-	fs.mkdirSync(shotDir, { recursive: true });
-	const executablePath = process.env.CHROMIUM || '/usr/bin/chromium';
-	if (!fs.existsSync(executablePath)) die(`no Chromium at ${executablePath} (apt-get install chromium, or set CHROMIUM)`);
-	const userDataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'zscaler-mcp-chromium-'));
-	const shot = (page, name) => page.screenshot({ path: path.join(shotDir, name), fullPage: true, timeout: STEP_TIMEOUT_MS });
-
-	let context;
-	try {
-		// launchPersistentContext is the way to give Chromium its own
-		// --user-data-dir (playwright refuses it in args).
-		context = await chromium.launchPersistentContext(userDataDir, {
-			executablePath,
-			headless: true,
-			timeout: STEP_TIMEOUT_MS,
-			ignoreDefaultArgs: ['--headless'],
-			args: ['--headless=new', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-				'--disable-background-networking', '--disable-component-update', '--disable-sync'],
-			viewport: { width: 900, height: 700 },
-		});
-		context.setDefaultTimeout(STEP_TIMEOUT_MS);
-		context.setDefaultNavigationTimeout(STEP_TIMEOUT_MS);
-		const page = context.pages()[0] || (await context.newPage());
-		const errors = [];
-		page.on('pageerror', (e) => errors.push(String(e)));
-
+	await withBrowser('browser.js', shotDir, async ({ page, errors, shot }) => {
 		// 1. The authorization URL redirects to the dev IdP's sign-in form.
 		let resp = await page.goto(authURL, { waitUntil: 'load' });
 		if (!resp || !resp.ok()) die(`authorization URL answered ${resp && resp.status()} at ${page.url()}`);
@@ -85,11 +53,7 @@ async function main() {
 		await shot(page, '3-callback.png');
 		const text = (await page.locator('body').innerText()).trim();
 		process.stdout.write(JSON.stringify({ callback: cb.origin + cb.pathname, code: true, state: cb.searchParams.get('state'), page: text.slice(0, 200), pageErrors: errors }) + '\n');
-	} finally {
-		if (context) await context.close().catch(() => {});
-		fs.rmSync(userDataDir, { recursive: true, force: true });
-	}
+	});
 }
 
-const timer = setTimeout(() => die(`gave up after ${TOTAL_TIMEOUT_MS / 1000}s`), TOTAL_TIMEOUT_MS);
-main().then(() => { clearTimeout(timer); process.exit(0); }, (e) => die(e && e.stack ? e.stack : String(e)));
+run('browser.js', TOTAL_TIMEOUT_MS, main);

@@ -15,46 +15,16 @@
 // and exits 0, or 1 with a message; every wait is bounded.
 'use strict';
 
-const fs = require('fs');
-const os = require('os');
-const path = require('path');
-const { chromium } = require('playwright-core');
+const { die: dieAs, withBrowser, run } = require('./chromium');
 
-const STEP_TIMEOUT_MS = 15000;
 const TOTAL_TIMEOUT_MS = 90000;
-
-function die(msg) {
-	process.stderr.write(`chooser.js: ${msg}\n`);
-	process.exit(1);
-}
+const die = (msg) => dieAs('chooser.js', msg);
 
 async function main() {
 	const [authURL, shotDir] = process.argv.slice(2);
 	if (!authURL || !shotDir) die('usage: node chooser.js AUTHORIZATION_URL SCREENSHOT_DIR');
-	fs.mkdirSync(shotDir, { recursive: true });
-	const executablePath = process.env.CHROMIUM || '/usr/bin/chromium';
-	if (!fs.existsSync(executablePath)) die(`no Chromium at ${executablePath} (apt-get install chromium, or set CHROMIUM)`);
-	const userDataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'zscaler-mcp-chromium-'));
 	const origin = new URL(authURL).origin;
-	const shot = (page, name) => page.screenshot({ path: path.join(shotDir, name), fullPage: true, timeout: STEP_TIMEOUT_MS });
-
-	let context;
-	try {
-		context = await chromium.launchPersistentContext(userDataDir, {
-			executablePath,
-			headless: true,
-			timeout: STEP_TIMEOUT_MS,
-			ignoreDefaultArgs: ['--headless'],
-			args: ['--headless=new', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-				'--disable-background-networking', '--disable-component-update', '--disable-sync'],
-			viewport: { width: 900, height: 700 },
-		});
-		context.setDefaultTimeout(STEP_TIMEOUT_MS);
-		context.setDefaultNavigationTimeout(STEP_TIMEOUT_MS);
-		const page = context.pages()[0] || (await context.newPage());
-		const errors = [];
-		page.on('pageerror', (e) => errors.push(String(e)));
-
+	await withBrowser('chooser.js', shotDir, async ({ page, errors, shot }) => {
 		// The chooser: /authorize redirects to /login when several IdPs are configured.
 		const openChooser = async () => {
 			const resp = await page.goto(authURL, { waitUntil: 'load' });
@@ -86,11 +56,7 @@ async function main() {
 			visits.push({ button: name, url: page.url(), title: await page.title(), text });
 		}
 		process.stdout.write(JSON.stringify({ buttons: names, visits, pageErrors: errors }) + '\n');
-	} finally {
-		if (context) await context.close().catch(() => {});
-		fs.rmSync(userDataDir, { recursive: true, force: true });
-	}
+	});
 }
 
-const timer = setTimeout(() => die(`gave up after ${TOTAL_TIMEOUT_MS / 1000}s`), TOTAL_TIMEOUT_MS);
-main().then(() => { clearTimeout(timer); process.exit(0); }, (e) => die(e && e.stack ? e.stack : String(e)));
+run('chooser.js', TOTAL_TIMEOUT_MS, main);
