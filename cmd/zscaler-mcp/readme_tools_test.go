@@ -33,29 +33,11 @@ func toolTables() string {
 			if s.Service != svc {
 				continue
 			}
-			fmt.Fprintf(&b, "| `%s` | %s | %s |\n", s.Name, s.Kind, firstSentence(s.Description))
+			fmt.Fprintf(&b, "| `%s` | %s | %s |\n", s.Name, s.Kind, strings.ReplaceAll(firstSentence(s.Description), "|", `\|`))
 		}
 	}
 	b.WriteString("\n" + toolTablesEnd)
 	return b.String()
-}
-
-// firstSentence is d up to its first ". " (table cells stay short).
-func firstSentence(d string) string {
-	for from := 0; ; {
-		i := strings.Index(d[from:], ". ")
-		if i < 0 {
-			break
-		}
-		i += from
-		if strings.HasSuffix(d[:i], "e.g") || strings.HasSuffix(d[:i], "i.e") {
-			from = i + 2
-			continue
-		}
-		d = d[:i+1]
-		break
-	}
-	return strings.ReplaceAll(d, "|", `\|`)
 }
 
 // TestREADMEToolTables keeps the README's tool tables equal to the

@@ -64,8 +64,19 @@ func listTools(w io.Writer, tc toolsConfig) error {
 	return err
 }
 
-// summary is the first sentence of a description, on one line.
+// summary is the first sentence of a description, on one line, at most
+// 100 characters.
 func summary(d string) string {
+	d = firstSentence(d)
+	if r := []rune(d); len(r) > 100 {
+		d = string(r[:97]) + "..."
+	}
+	return d
+}
+
+// firstSentence is the first sentence of a description, on one line
+// (periods after abbreviations such as "e.g." do not end it).
+func firstSentence(d string) string {
 	d = strings.Join(strings.Fields(d), " ")
 	for from := 0; ; {
 		i := strings.Index(d[from:], ". ")
@@ -78,9 +89,6 @@ func summary(d string) string {
 			break
 		}
 		from = end + 2
-	}
-	if r := []rune(d); len(r) > 100 {
-		d = string(r[:97]) + "..."
 	}
 	return d
 }
