@@ -6,7 +6,6 @@ import (
 	"net/http/httptest"
 	"sync"
 	"testing"
-	"time"
 )
 
 // Clients is a second client-credentials token endpoint for tests of the
@@ -72,20 +71,12 @@ func (c *Clients) issue(w http.ResponseWriter, r *http.Request) {
 		WriteJSON(w, http.StatusBadRequest, map[string]string{"error": "invalid_request"})
 		return
 	}
-	id, secret, basic := r.BasicAuth()
-	if !basic {
-		id, secret = r.PostForm.Get("client_id"), r.PostForm.Get("client_secret")
-	}
-	if r.PostForm.Get("grant_type") != "client_credentials" {
-		WriteJSON(w, http.StatusBadRequest, map[string]string{"error": "unsupported_grant_type"})
-		return
-	}
-	if r.PostForm.Get("audience") != "https://api.zscaler.com" {
-		WriteJSON(w, http.StatusBadRequest, map[string]string{"error": "invalid_request", "error_description": "audience must be https://api.zscaler.com"})
+	id, secret, _, ok := clientCredentialsRequest(w, r)
+	if !ok {
 		return
 	}
 	c.s.mu.Lock()
-	ttl, want := c.s.ttl, cred{secret: c.s.ClientSecret, products: c.s.products}
+	want := cred{secret: c.s.ClientSecret, products: c.s.products}
 	c.s.mu.Unlock()
 	c.mu.Lock()
 	if id != c.s.ClientID {
@@ -96,12 +87,8 @@ func (c *Clients) issue(w http.ResponseWriter, r *http.Request) {
 		WriteJSON(w, http.StatusUnauthorized, map[string]string{"error": "invalid_client"})
 		return
 	}
-	tok := c.s.mintToken(want.products, ttl)
-	c.s.mu.Lock()
-	c.s.tokens[tok] = time.Now().Add(ttl)
-	c.s.mu.Unlock()
 	c.mu.Lock()
 	c.n[id]++
 	c.mu.Unlock()
-	WriteJSON(w, http.StatusOK, map[string]any{"access_token": tok, "token_type": "Bearer", "expires_in": int(ttl.Seconds())})
+	c.s.grantToken(w, want.products)
 }

@@ -267,17 +267,9 @@ func (s *Server) issueToken(w http.ResponseWriter, r *http.Request) {
 	s.mu.Lock()
 	s.forms = append(s.forms, cloneValues(r.PostForm))
 	s.mu.Unlock()
-	if r.PostForm.Get("grant_type") != "client_credentials" {
-		WriteJSON(w, http.StatusBadRequest, map[string]string{"error": "unsupported_grant_type"})
+	id, secret, basic, ok := clientCredentialsRequest(w, r)
+	if !ok {
 		return
-	}
-	if r.PostForm.Get("audience") != "https://api.zscaler.com" {
-		WriteJSON(w, http.StatusBadRequest, map[string]string{"error": "invalid_request", "error_description": "audience must be https://api.zscaler.com"})
-		return
-	}
-	id, secret, basic := r.BasicAuth()
-	if !basic {
-		id, secret = r.PostForm.Get("client_id"), r.PostForm.Get("client_secret")
 	}
 	assertion := r.PostForm.Get("client_assertion")
 	switch {
@@ -294,8 +286,37 @@ func (s *Server) issueToken(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.mu.Lock()
-	ttl, products := s.ttl, s.products
+	products := s.products
 	s.tokenN++
+	s.mu.Unlock()
+	s.grantToken(w, products)
+}
+
+// clientCredentialsRequest checks the grant of a parsed token request
+// (grant_type=client_credentials, audience=https://api.zscaler.com) and
+// returns the client id and secret from Basic or the form. On a bad grant
+// it answers the OAuth error itself and returns ok false.
+func clientCredentialsRequest(w http.ResponseWriter, r *http.Request) (id, secret string, basic, ok bool) {
+	if r.PostForm.Get("grant_type") != "client_credentials" {
+		WriteJSON(w, http.StatusBadRequest, map[string]string{"error": "unsupported_grant_type"})
+		return "", "", false, false
+	}
+	if r.PostForm.Get("audience") != "https://api.zscaler.com" {
+		WriteJSON(w, http.StatusBadRequest, map[string]string{"error": "invalid_request", "error_description": "audience must be https://api.zscaler.com"})
+		return "", "", false, false
+	}
+	id, secret, basic = r.BasicAuth()
+	if !basic {
+		id, secret = r.PostForm.Get("client_id"), r.PostForm.Get("client_secret")
+	}
+	return id, secret, basic, true
+}
+
+// grantToken mints a token entitling products with the current TTL, makes
+// it valid at the API and answers the token response.
+func (s *Server) grantToken(w http.ResponseWriter, products []string) {
+	s.mu.Lock()
+	ttl := s.ttl
 	s.mu.Unlock()
 	tok := s.mintToken(products, ttl)
 	s.mu.Lock()
