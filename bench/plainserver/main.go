@@ -17,6 +17,7 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"runtime/pprof"
 	"strconv"
 	"syscall"
 	"time"
@@ -36,6 +37,13 @@ func main() {
 	host := flag.String("host", "127.0.0.1", "address to bind")
 	port := flag.Int("port", 0, "port to bind (0: ephemeral)")
 	flag.Parse()
+	// ZSCALER_MCP_BENCH_CPUPROFILE: a CPU profile of the whole run, for
+	// comparing with zscaler-mcp built with -tags benchprof.
+	if path := os.Getenv("ZSCALER_MCP_BENCH_CPUPROFILE"); path != "" {
+		if f, err := os.Create(path); err == nil && pprof.StartCPUProfile(f) == nil {
+			defer pprof.StopCPUProfile()
+		}
+	}
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
