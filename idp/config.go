@@ -7,7 +7,6 @@ import (
 	"log/slog"
 	"net"
 	"net/url"
-	"regexp"
 	"slices"
 	"sort"
 	"strings"
@@ -123,8 +122,6 @@ const (
 	AuthStylePost  = "post"
 )
 
-var idPattern = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$`)
-
 // ConfigError is one problem in an IdP entry: which entry, which field, what.
 type ConfigError struct {
 	IdP   string // the entry's id ("" if it has none)
@@ -149,7 +146,7 @@ func (c Config) Validate() error {
 	switch {
 	case c.ID == "":
 		v.add("id", "required")
-	case !idPattern.MatchString(c.ID):
+	case !validID(c.ID):
 		v.add("id", "must be 1 to 64 of the characters A-Z a-z 0-9 . _ -, starting with a letter or digit")
 	}
 	if len(c.Name) > 100 {

@@ -70,7 +70,7 @@ func resolveEntra(c Config, v *validator) (Config, oidcQuirks) {
 	multi := tenant == "common" || tenant == "organizations"
 	allowed := make([]string, 0, len(f.AllowedTenants))
 	for i, t := range f.AllowedTenants {
-		if !guidPattern.MatchString(t) {
+		if !isGUID(t) {
 			v.add(fmt.Sprintf("allowed_tenants[%d]", i), "%q is not a tenant id (a GUID: Entra admin center → Overview → Tenant ID)", t)
 			continue
 		}
@@ -87,7 +87,7 @@ func resolveEntra(c Config, v *validator) (Config, oidcQuirks) {
 		if len(allowed) == 0 {
 			allowed = []string{entraConsumersTenant}
 		}
-	case guidPattern.MatchString(tenant):
+	case isGUID(tenant):
 		if len(allowed) > 0 && (len(allowed) != 1 || allowed[0] != tenant) {
 			v.add("allowed_tenants", "a single-tenant entry admits only its tenant; use tenant: organizations to admit several")
 		}
@@ -133,7 +133,7 @@ func (e entra) checkIssuer(discovered, iss string, claims map[string]any) error 
 		return errEntraV1
 	}
 	tid, _ := claimString(claims, "tid")
-	if !guidPattern.MatchString(tid) {
+	if !isGUID(tid) {
 		return errors.New("no tenant id (tid claim) in the token")
 	}
 	tid = strings.ToLower(tid)

@@ -1,7 +1,5 @@
 package idp
 
-import "regexp"
-
 // oktaFields are the keys of a type okta entry beside the generic ones.
 type oktaFields struct {
 	// Domain is the Okta org's domain ("acme.okta.com") or custom domain,
@@ -13,8 +11,6 @@ type oktaFields struct {
 	AuthorizationServer string `yaml:"authorization_server"`
 }
 
-var oktaASPattern = regexp.MustCompile(`^[A-Za-z0-9]{1,64}$`)
-
 // resolveOkta: issuer from domain and authorization server. Either way only
 // the ID token (aud = our client id) is validated, never Okta's access
 // token: an org-server access token is for Okta's own APIs and a custom
@@ -23,7 +19,7 @@ func resolveOkta(c Config, v *validator) (Config, oidcQuirks) {
 	var f oktaFields
 	decodeFields(c, v, &f)
 	eff := presetBase(c)
-	if f.AuthorizationServer != "" && !oktaASPattern.MatchString(f.AuthorizationServer) {
+	if f.AuthorizationServer != "" && !validOktaAS(f.AuthorizationServer) {
 		v.add("authorization_server", "%q is not an authorization server id (e.g. default, or aus1a2b3c4d5e6f7g8h9)", f.AuthorizationServer)
 	}
 	switch {

@@ -55,7 +55,7 @@ func resolvePingOne(c Config, v *validator) (Config, oidcQuirks) {
 		case f.EnvironmentID == "":
 			v.add("environment_id", "required: the environment's id (Environment → Properties)")
 			ok = false
-		case !guidPattern.MatchString(f.EnvironmentID):
+		case !isGUID(f.EnvironmentID):
 			v.add("environment_id", "%q is not an environment id (a UUID)", f.EnvironmentID)
 			ok = false
 		}

@@ -45,10 +45,17 @@ type AuditLog struct {
 	st  store.Audit
 	log *slog.Logger
 
-	mu     sync.RWMutex // guards closed against sends on ch
-	closed bool
-	ch     chan auditItem
-	done   chan struct{}
+	// The queue is a slice that grows with the backlog and is released
+	// when the writer empties it, so an idle AuditLog holds no buffer
+	// (a channel of auditQueue items would pin ~670 KB for the process's
+	// life).
+	mu      sync.Mutex
+	closed  bool
+	q       []auditItem
+	ready   chan struct{} // capacity 1: the queue went from empty to non-empty, or closed
+	room    *sync.Cond    // on mu: the writer took items from a full queue
+	done    chan struct{} // closed when the writer has stored everything and stopped
+	waiters int           // Audit calls waiting for room
 }
 
 // auditItem is an event to store, or (flushed != nil) a flush marker.
@@ -57,11 +64,13 @@ type auditItem struct {
 	flushed chan struct{}
 }
 
-// auditQueue bounds the events waiting for the writer; auditBatch bounds
-// one write.
+// auditQueue bounds the items waiting for the writer; auditBatch bounds
+// one write; a queue whose backing array exceeds auditKeep items is
+// released once empty.
 const (
 	auditQueue = 4096
 	auditBatch = 256
+	auditKeep  = 16
 )
 
 // NewAuditLog returns an AuditLog writing to logger (nil: discard) and st
@@ -72,11 +81,41 @@ func NewAuditLog(st store.Audit, logger *slog.Logger) *AuditLog {
 	}
 	l := &AuditLog{st: st, log: logger}
 	if st != nil {
-		l.ch = make(chan auditItem, auditQueue)
+		l.ready = make(chan struct{}, 1)
+		l.room = sync.NewCond(&l.mu)
 		l.done = make(chan struct{})
 		go l.writer()
 	}
 	return l
+}
+
+// enqueue adds it to the queue, waiting while the queue is full. It
+// reports false (and queues nothing) once the log is closed.
+func (l *AuditLog) enqueue(it auditItem) bool {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	for len(l.q) >= auditQueue && !l.closed {
+		l.waiters++
+		l.room.Wait()
+		l.waiters--
+	}
+	if l.closed {
+		return false
+	}
+	l.q = append(l.q, it)
+	if len(l.q) == 1 {
+		l.wake()
+	}
+	return true
+}
+
+// wake tells the writer there is work (or that the log closed); l.mu is
+// held.
+func (l *AuditLog) wake() {
+	select {
+	case l.ready <- struct{}{}:
+	default: // already signalled
+	}
 }
 
 // Audit logs e and queues it for the store. Denials and reuse detections
@@ -90,15 +129,11 @@ func (l *AuditLog) Audit(ctx context.Context, e store.AuditEvent) {
 	if l.st == nil {
 		return
 	}
-	l.mu.RLock()
-	defer l.mu.RUnlock()
-	if l.closed {
+	if !l.enqueue(auditItem{e: e}) {
 		// After Close: write directly. The event is recorded even when
 		// the request was cancelled right after the action it describes.
 		l.write(context.WithoutCancel(ctx), []store.AuditEvent{e})
-		return
 	}
-	l.ch <- auditItem{e: e}
 }
 
 // Flush waits until the events queued before it are stored, or ctx ends.
@@ -107,13 +142,9 @@ func (l *AuditLog) Flush(ctx context.Context) error {
 		return nil
 	}
 	done := make(chan struct{})
-	l.mu.RLock()
-	if l.closed {
-		l.mu.RUnlock()
-		return nil
+	if !l.enqueue(auditItem{flushed: done}) {
+		return nil // Close has stored everything queued
 	}
-	l.ch <- auditItem{flushed: done}
-	l.mu.RUnlock()
 	select {
 	case <-done:
 		return nil
@@ -131,43 +162,62 @@ func (l *AuditLog) Close() error {
 	l.mu.Lock()
 	if !l.closed {
 		l.closed = true
-		close(l.ch)
+		l.wake()
+		l.room.Broadcast()
 	}
 	l.mu.Unlock()
 	<-l.done
 	return nil
 }
 
-// writer stores queued events in batches until the queue is closed.
+// writer stores queued events in batches until the log is closed and
+// its queue empty.
 func (l *AuditLog) writer() {
 	defer close(l.done)
-	batch := make([]store.AuditEvent, 0, auditBatch)
-	var markers []chan struct{}
-	for it := range l.ch {
-		batch, markers = batch[:0], markers[:0]
-		add := func(it auditItem) {
-			if it.flushed != nil {
-				markers = append(markers, it.flushed)
-			} else {
-				batch = append(batch, it.e)
-			}
-		}
-		add(it)
-	drain:
-		for len(batch) < auditBatch {
-			select {
-			case it, ok := <-l.ch:
-				if !ok {
-					break drain
+	var (
+		batch   []store.AuditEvent
+		markers []chan struct{}
+	)
+	for {
+		<-l.ready
+		for {
+			batch, markers = batch[:0], markers[:0]
+			l.mu.Lock()
+			n := 0
+			for n < len(l.q) && len(batch) < auditBatch {
+				if it := l.q[n]; it.flushed != nil {
+					markers = append(markers, it.flushed)
+				} else {
+					batch = append(batch, it.e)
 				}
-				add(it)
-			default:
-				break drain
+				n++
 			}
-		}
-		l.write(context.Background(), batch)
-		for _, m := range markers {
-			close(m)
+			if n > 0 {
+				rest := copy(l.q, l.q[n:])
+				clear(l.q[rest:]) // drop the taken events' strings
+				l.q = l.q[:rest]
+				if rest == 0 && cap(l.q) > auditKeep {
+					l.q = nil // release a backlog's buffer
+				}
+				if l.waiters > 0 {
+					l.room.Broadcast()
+				}
+			}
+			closed := l.closed
+			l.mu.Unlock()
+			if n == 0 {
+				if closed {
+					return
+				}
+				if cap(batch) > auditKeep {
+					batch = nil // release a burst's buffer while idle
+				}
+				break // wait for the next wake
+			}
+			l.write(context.Background(), batch)
+			for _, m := range markers {
+				close(m)
+			}
 		}
 	}
 }
