@@ -7,7 +7,6 @@ import (
 	"time"
 
 	"github.com/zscalermcp/zscaler-mcp/store"
-	"github.com/zscalermcp/zscaler-mcp/store/sqlite"
 )
 
 // TestAuditLogIdleFootprint: an AuditLog with nothing queued holds no
@@ -15,11 +14,7 @@ import (
 // worst backlog (4096 events, ~670 KB) would be resident memory of every
 // idle oidcproxy process; after a burst the buffer is released again.
 func TestAuditLogIdleFootprint(t *testing.T) {
-	st, err := sqlite.Open(context.Background(), t.TempDir()+"/as.db", sqlite.Options{Synchronous: "NORMAL"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = st.Close() })
+	st := openTestStore(t)
 
 	var before, after runtime.MemStats
 	runtime.ReadMemStats(&before)
@@ -62,11 +57,7 @@ func TestAuditLogIdleFootprint(t *testing.T) {
 // store, Audit waits for room instead of dropping the event, and every
 // event is stored once the store recovers.
 func TestAuditLogFullQueueWaits(t *testing.T) {
-	st, err := sqlite.Open(context.Background(), t.TempDir()+"/as.db", sqlite.Options{Synchronous: "NORMAL"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = st.Close() })
+	st := openTestStore(t)
 	g := &gatedAuditStore{Store: st, gate: make(chan struct{})}
 	l := NewAuditLog(g, nil)
 	ctx := context.Background()

@@ -215,11 +215,7 @@ func TestAuditRefusals(t *testing.T) {
 // TestAuditLog checks the default Auditor writes each event both as a
 // structured log record and to the store.
 func TestAuditLog(t *testing.T) {
-	st, err := sqlite.Open(context.Background(), t.TempDir()+"/as.db", sqlite.Options{Synchronous: "NORMAL"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = st.Close() })
+	st := openTestStore(t)
 	var buf bytes.Buffer
 	l := NewAuditLog(st, slogJSON(&buf))
 	l.Audit(context.Background(), store.AuditEvent{Type: store.AuditRefreshReuse, Outcome: store.OutcomeDenied, ClientID: "c1", Subject: "corp|alice", GrantID: "g1"})
@@ -403,11 +399,7 @@ func (g *gatedAuditStore) AppendAudit(ctx context.Context, e *store.AuditEvent) 
 // TestAuditLogBadEventInBatch: an event the store refuses loses only
 // itself, not the other events of its batch.
 func TestAuditLogBadEventInBatch(t *testing.T) {
-	st, err := sqlite.Open(context.Background(), t.TempDir()+"/as.db", sqlite.Options{Synchronous: "NORMAL"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = st.Close() })
+	st := openTestStore(t)
 	g := &gatedAuditStore{Store: st, gate: make(chan struct{})}
 	l := NewAuditLog(g, nil)
 	ctx := context.Background()
@@ -443,11 +435,7 @@ func (keylessStore) ListSigningKeys(context.Context) ([]*store.SigningKey, error
 // TestNewFailureLeavesNoAuditWriter: a New that fails starts no audit
 // writer goroutine (nobody could Close it).
 func TestNewFailureLeavesNoAuditWriter(t *testing.T) {
-	st, err := sqlite.Open(context.Background(), t.TempDir()+"/as.db", sqlite.Options{Synchronous: "NORMAL"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = st.Close() })
+	st := openTestStore(t)
 	cfg := Config{PublicURL: "http://localhost:1", LoopbackBind: true, Store: keylessStore{st}, Authenticator: approveAll}
 	before := runtime.NumGoroutine()
 	const n = 50
@@ -508,4 +496,16 @@ func TestAuditRefreshReadsOnce(t *testing.T) {
 	if ev := evs[2]; ev.GrantID != evs[0].GrantID || ev.ClientID != e.conf.ID || ev.Subject != testUser {
 		t.Errorf("reuse event %+v", ev)
 	}
+}
+
+// openTestStore opens a fresh sqlite store in t.TempDir(), closed when the
+// test ends (synchronous=NORMAL: these tests are not about durability).
+func openTestStore(t *testing.T) *sqlite.Store {
+	t.Helper()
+	st, err := sqlite.Open(context.Background(), t.TempDir()+"/as.db", sqlite.Options{Synchronous: "NORMAL"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = st.Close() })
+	return st
 }

@@ -26,11 +26,7 @@ import (
 // requests per hour.
 func limitedServer(t *testing.T, burst int) (base string, clock *fakeClock) {
 	t.Helper()
-	st, err := sqlite.Open(context.Background(), t.TempDir()+"/as.db", sqlite.Options{Synchronous: "NORMAL"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = st.Close() })
+	st := openTestStore(t)
 	r := chi.NewRouter()
 	r.Use(hardening.ClientIP(hardening.IPConfig{TrustedProxies: []netip.Prefix{netip.MustParsePrefix("127.0.0.1/32")}}))
 	ts := httptest.NewServer(r)
