@@ -100,28 +100,44 @@ func (m *Metrics) Middleware(next http.Handler) http.Handler {
 		if rc := chi.RouteContext(r.Context()); rc != nil && rc.RoutePattern() != "" {
 			route = rc.RoutePattern()
 		}
-		status := ww.status
-		if status == 0 {
-			status = http.StatusOK
-		}
-		method := r.Method
-		switch method {
-		case http.MethodGet, http.MethodPost, http.MethodDelete, http.MethodOptions, http.MethodHead, http.MethodPut:
-		default:
-			method = "other" // client-chosen strings must not grow the series set
-		}
-		k := seriesKey{route, method, status}
-		v, ok := m.children.Load(k)
-		if !ok {
-			v, _ = m.children.LoadOrStore(k, series{
-				requests: m.requests.WithLabelValues(route, method, strconv.Itoa(status)),
-				latency:  m.latency.WithLabelValues(route),
-			})
-		}
-		sr := v.(series)
-		sr.requests.Inc()
-		sr.latency.Observe(time.Since(start).Seconds())
+		m.observe(route, r.Method, ww.status, start)
 	})
+}
+
+// Route counts requests under a fixed route label, for handlers served
+// outside the chi router (the MCP routes, see Server.ServeHTTP).
+func (m *Metrics) Route(route string) func(http.Handler) http.Handler {
+	return func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			start := time.Now()
+			ww := &statusWriter{ResponseWriter: w}
+			next.ServeHTTP(ww, r)
+			m.observe(route, r.Method, ww.status, start)
+		})
+	}
+}
+
+// observe counts one finished request (status 0: nothing written, 200).
+func (m *Metrics) observe(route, method string, status int, start time.Time) {
+	if status == 0 {
+		status = http.StatusOK
+	}
+	switch method {
+	case http.MethodGet, http.MethodPost, http.MethodDelete, http.MethodOptions, http.MethodHead, http.MethodPut:
+	default:
+		method = "other" // client-chosen strings must not grow the series set
+	}
+	k := seriesKey{route, method, status}
+	v, ok := m.children.Load(k)
+	if !ok {
+		v, _ = m.children.LoadOrStore(k, series{
+			requests: m.requests.WithLabelValues(route, method, strconv.Itoa(status)),
+			latency:  m.latency.WithLabelValues(route),
+		})
+	}
+	sr := v.(series)
+	sr.requests.Inc()
+	sr.latency.Observe(time.Since(start).Seconds())
 }
 
 // statusWriter records the response status for the metrics. It keeps

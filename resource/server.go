@@ -82,6 +82,8 @@ type Server struct {
 	registry   *Registry
 	logger     *slog.Logger
 	streams    streams
+	router     chi.Router              // every route but the MCP ones
+	mcpRoutes  map[string]http.Handler // path → guarded MCP handler
 }
 
 // NewMCPServer builds the mcp-go server with reg's tools behind the
@@ -176,8 +178,8 @@ func New(cfg Config) (*Server, error) {
 	)
 
 	r := chi.NewRouter()
-	r.Use(middleware.Recoverer, s.Metrics.Middleware, accessLog(cfg.Logger),
-		hardening.ClientIP(hardening.IPConfig{Allowed: cfg.SourceIPs, TrustedProxies: cfg.TrustedProxies}))
+	clientIP := hardening.ClientIP(hardening.IPConfig{Allowed: cfg.SourceIPs, TrustedProxies: cfg.TrustedProxies})
+	r.Use(middleware.Recoverer, s.Metrics.Middleware, accessLog(cfg.Logger), clientIP)
 
 	r.Get("/healthz", func(w http.ResponseWriter, _ *http.Request) {
 		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
@@ -204,29 +206,63 @@ func New(cfg Config) (*Server, error) {
 		})
 	}
 
-	r.Group(func(r chi.Router) {
-		r.Use(
-			hardening.HostAllowlist(cfg.AllowedHosts),
-			hardening.Origins(hardening.OriginConfig{Allowed: cfg.AllowedOrigins}),
-			hardening.RequireClientCert(cfg.RequireClientCert),
-			hardening.BodyLimit(cfg.MaxBodyBytes),
-			jsonguard.Middleware(jsonguard.Options{}),
-			auth.Middleware(cfg.Auth),
-			requireScopes(cfg.Registry, cfg.Auth.Challenge),
-			s.Sessions.Guard,
-			s.streams.track,
-		)
-		r.Handle("/mcp", s.streamable)
-		r.Handle("/sse", sseEndpointFor(cfg.Identity, s.sse.SSEHandler()))
-		r.Handle("/messages", s.sse.MessageHandler())
-		r.Handle("/messages/", s.sse.MessageHandler())
-	})
+	// The MCP routes: the same outer layers as the router's, then the
+	// guards, in this order. They are served before the router (see
+	// ServeHTTP), which saves chi's per-request context and tree walk on
+	// the hottest path.
+	guards := []func(http.Handler) http.Handler{
+		hardening.HostAllowlist(cfg.AllowedHosts),
+		hardening.Origins(hardening.OriginConfig{Allowed: cfg.AllowedOrigins}),
+		hardening.RequireClientCert(cfg.RequireClientCert),
+		hardening.BodyLimit(cfg.MaxBodyBytes),
+		jsonguard.Middleware(jsonguard.Options{}),
+		auth.Middleware(cfg.Auth),
+		requireScopes(cfg.Registry, cfg.Auth.Challenge),
+		s.Sessions.Guard,
+		s.streams.track,
+	}
+	messages := s.sse.MessageHandler()
+	s.mcpRoutes = map[string]http.Handler{}
+	for path, h := range map[string]http.Handler{
+		"/mcp":       s.streamable,
+		"/sse":       sseEndpointFor(cfg.Identity, s.sse.SSEHandler()),
+		"/messages":  messages,
+		"/messages/": messages,
+	} {
+		outer := []func(http.Handler) http.Handler{middleware.Recoverer, s.Metrics.Route(path), accessLog(cfg.Logger), clientIP}
+		s.mcpRoutes[path] = chain(h, append(outer, guards...)...)
+	}
 
 	if cfg.Mount != nil {
 		cfg.Mount(r)
 	}
-	s.Handler = r
+	s.router = r
+	s.Handler = http.HandlerFunc(s.serveHTTP)
 	return s, nil
+}
+
+// serveHTTP serves the MCP routes from s.mcpRoutes and everything else
+// through the chi router. It matches the path exactly as chi does (the
+// escaped path when the request has one), so a path reaches the same
+// handler either way.
+func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
+	path := r.URL.RawPath
+	if path == "" {
+		path = r.URL.Path
+	}
+	if h, ok := s.mcpRoutes[path]; ok {
+		h.ServeHTTP(w, r)
+		return
+	}
+	s.router.ServeHTTP(w, r)
+}
+
+// chain wraps h in mws, the first outermost (chi's Use order).
+func chain(h http.Handler, mws ...func(http.Handler) http.Handler) http.Handler {
+	for i := len(mws) - 1; i >= 0; i-- {
+		h = mws[i](h)
+	}
+	return h
 }
 
 // CloseStreams ends open SSE and streamable-HTTP streams so a graceful

@@ -233,3 +233,49 @@ func TestMetrics(t *testing.T) {
 		}
 	}
 }
+
+// TestRoutesMatchExactly: the MCP routes are served before the router, so
+// check that they match exactly the paths chi would route to them (the
+// escaped form included) and that every other path still goes to chi.
+func TestRoutesMatchExactly(t *testing.T) {
+	ts := newTestServer(t, nil, nil)
+	for _, tc := range []struct {
+		method, path string
+		token        string
+		want         int
+	}{
+		{"POST", "/mcp", "", http.StatusUnauthorized}, // guarded
+		{"POST", "/mcp", "reader", http.StatusOK},
+		{"POST", "/mcp?x=1", "reader", http.StatusOK},
+		{"POST", "/messages", "", http.StatusUnauthorized},
+		{"POST", "/messages/", "", http.StatusUnauthorized},
+		{"GET", "/sse", "", http.StatusUnauthorized},
+		{"POST", "/m%63p", "reader", http.StatusNotFound}, // chi routes the escaped path
+		{"POST", "/mcp/", "reader", http.StatusNotFound},
+		{"POST", "/MCP", "reader", http.StatusNotFound},
+		{"POST", "//mcp", "reader", http.StatusNotFound},
+		{"GET", "/healthz", "", http.StatusOK}, // the router's routes
+		{"GET", "/nope", "", http.StatusNotFound},
+	} {
+		t.Run(tc.method+" "+tc.path, func(t *testing.T) {
+			body := ""
+			if tc.method == "POST" {
+				body = `{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-06-18","capabilities":{},"clientInfo":{"name":"t","version":"1"}}}`
+			}
+			req, _ := http.NewRequest(tc.method, ts.URL+tc.path, strings.NewReader(body))
+			req.Header.Set("Content-Type", "application/json")
+			req.Header.Set("Accept", "application/json, text/event-stream")
+			if tc.token != "" {
+				req.Header.Set("Authorization", "Bearer "+tc.token)
+			}
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			resp.Body.Close()
+			if resp.StatusCode != tc.want {
+				t.Errorf("status %d, want %d", resp.StatusCode, tc.want)
+			}
+		})
+	}
+}

@@ -29,6 +29,9 @@ func ClientIP(cfg IPConfig) func(http.Handler) http.Handler {
 	allowed := normPrefixes(cfg.Allowed)
 	trusted := normPrefixes(cfg.TrustedProxies)
 	return func(next http.Handler) http.Handler {
+		if len(allowed) == 0 && len(trusted) == 0 {
+			return next // nothing to check or record
+		}
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			ip, ok := ResolveClientIP(r, trusted)
 			if len(allowed) > 0 && (!ok || !inPrefixes(allowed, ip)) {
