@@ -230,7 +230,7 @@ func New(cfg Config) (*Server, error) {
 		"/messages/": messages,
 	} {
 		outer := []func(http.Handler) http.Handler{middleware.Recoverer, s.Metrics.Route(path), accessLog(cfg.Logger), clientIP}
-		s.mcpRoutes[path] = chain(h, append(outer, guards...)...)
+		s.mcpRoutes[path] = chi.Chain(append(outer, guards...)...).Handler(h)
 	}
 
 	if cfg.Mount != nil {
@@ -255,14 +255,6 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.router.ServeHTTP(w, r)
-}
-
-// chain wraps h in mws, the first outermost (chi's Use order).
-func chain(h http.Handler, mws ...func(http.Handler) http.Handler) http.Handler {
-	for i := len(mws) - 1; i >= 0; i-- {
-		h = mws[i](h)
-	}
-	return h
 }
 
 // CloseStreams ends open SSE and streamable-HTTP streams so a graceful
