@@ -10,7 +10,6 @@ import (
 	"fmt"
 	"net"
 	"net/http"
-	"net/http/cookiejar"
 	"net/url"
 	"os"
 	"os/exec"
@@ -22,6 +21,8 @@ import (
 	"time"
 
 	"github.com/mark3labs/mcp-go/mcp"
+
+	"github.com/zscalermcp/zscaler-mcp/oauthserver/oauthtest"
 )
 
 // browserTimeout bounds how long mcp-remote may take to ask for a browser
@@ -75,62 +76,6 @@ func waitBrowser(t *testing.T, p *proxy, srv *server) *url.URL {
 	}
 }
 
-// userAgent plays the user's browser: an http.Client with a cookie jar
-// that stops at each redirect.
-type userAgent struct {
-	t *testing.T
-	c *http.Client
-}
-
-func newUserAgent(t *testing.T) *userAgent {
-	jar, _ := cookiejar.New(nil)
-	return &userAgent{t: t, c: &http.Client{Jar: jar, Timeout: 10 * time.Second,
-		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}}
-}
-
-func (b *userAgent) do(req *http.Request) (*http.Response, string) {
-	b.t.Helper()
-	resp, err := b.c.Do(req)
-	if err != nil {
-		b.t.Fatalf("%s %s: %v", req.Method, req.URL, err)
-	}
-	defer resp.Body.Close()
-	var buf bytes.Buffer
-	_, _ = buf.ReadFrom(resp.Body)
-	return resp, buf.String()
-}
-
-// follow GETs u and follows redirects while stop(next) is false; it returns
-// the last response, its body and the URL it stopped at.
-func (b *userAgent) follow(u *url.URL, stop func(*url.URL) bool) (*http.Response, string, *url.URL) {
-	b.t.Helper()
-	cur := u
-	for range 10 {
-		req, _ := http.NewRequest(http.MethodGet, cur.String(), nil)
-		resp, body := b.do(req)
-		if resp.StatusCode < 300 || resp.StatusCode >= 400 {
-			return resp, body, cur
-		}
-		next, err := cur.Parse(resp.Header.Get("Location"))
-		if err != nil {
-			b.t.Fatal(err)
-		}
-		if stop(next) {
-			return resp, body, next
-		}
-		cur = next
-	}
-	b.t.Fatal("too many redirects")
-	return nil, "", nil
-}
-
-func (b *userAgent) post(u *url.URL, form url.Values) (*http.Response, string) {
-	b.t.Helper()
-	req, _ := http.NewRequest(http.MethodPost, u.String(), strings.NewReader(form.Encode()))
-	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	return b.do(req)
-}
-
 var (
 	reHidden     = regexp.MustCompile(`<input[^>]*type="hidden"[^>]*>`)
 	reInputName  = regexp.MustCompile(`name="([^"]*)"`)
@@ -175,17 +120,17 @@ func htmlUnescape(s string) string {
 // It returns the authorization response URL.
 func signIn(t *testing.T, authURL *url.URL, username string) *url.URL {
 	t.Helper()
-	b := newUserAgent(t)
+	b := oauthtest.NewBrowser(t)
 	never := func(*url.URL) bool { return false }
 
-	resp, body, at := b.follow(authURL, never)
+	resp, body, at := b.Follow(authURL.String(), never)
 	if resp.StatusCode != http.StatusOK || !strings.Contains(at.Path, "/auth/dev/") {
 		t.Fatalf("expected the dev IdP's form, got %d at %s: %.400s", resp.StatusCode, at, body)
 	}
 	action, form := formOf(t, at, body)
 	form.Set("username", username)
 	form.Set("action", "signin")
-	resp, body = b.post(action, form)
+	resp, body = b.Post(action.String(), form)
 	if resp.StatusCode != http.StatusSeeOther {
 		t.Fatalf("dev form POST to %s: %d %.400s", action, resp.StatusCode, body)
 	}
@@ -193,7 +138,7 @@ func signIn(t *testing.T, authURL *url.URL, username string) *url.URL {
 	if err != nil {
 		t.Fatal(err)
 	}
-	resp, body, at = b.follow(next, never)
+	resp, body, at = b.Follow(next.String(), never)
 	if resp.StatusCode != http.StatusOK || at.Path != "/consent" {
 		t.Fatalf("expected the consent page, got %d at %s: %.400s", resp.StatusCode, at, body)
 	}
@@ -202,7 +147,7 @@ func signIn(t *testing.T, authURL *url.URL, username string) *url.URL {
 		t.Fatalf("consent page without csrf_token: %.400s", body)
 	}
 	form.Set("decision", "approve")
-	resp, body = b.post(action, form)
+	resp, body = b.Post(action.String(), form)
 	if resp.StatusCode != http.StatusSeeOther {
 		t.Fatalf("consent POST: %d %.400s", resp.StatusCode, body)
 	}
@@ -211,7 +156,7 @@ func signIn(t *testing.T, authURL *url.URL, username string) *url.URL {
 		t.Fatal(err)
 	}
 	// The browser lands on mcp-remote's own callback server.
-	resp, body, _ = b.follow(cb, never)
+	resp, body, _ = b.Follow(cb.String(), never)
 	if resp.StatusCode != http.StatusOK {
 		t.Fatalf("mcp-remote's callback %s answered %d: %.400s", cb, resp.StatusCode, body)
 	}

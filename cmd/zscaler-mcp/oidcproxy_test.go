@@ -7,7 +7,6 @@ import (
 
 	"net"
 	"net/http"
-	"net/http/cookiejar"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -18,6 +17,8 @@ import (
 	"time"
 
 	"golang.org/x/oauth2"
+
+	"github.com/zscalermcp/zscaler-mcp/oauthserver/oauthtest"
 )
 
 // devIdPConfig writes a config file with one dev IdP and short lifetimes.
@@ -47,62 +48,8 @@ func getJSON(t *testing.T, u string, out any) {
 	}
 }
 
-// browser is an http.Client with a cookie jar that stops at each redirect.
-type browser struct {
-	t *testing.T
-	c *http.Client
-}
-
-func newBrowser(t *testing.T) *browser {
-	jar, _ := cookiejar.New(nil)
-	return &browser{t: t, c: &http.Client{Jar: jar, Timeout: 10 * time.Second,
-		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}}
-}
-
-// do sends req and returns the response with its body read.
-func (b *browser) do(req *http.Request) (*http.Response, string) {
-	b.t.Helper()
-	resp, err := b.c.Do(req)
-	if err != nil {
-		b.t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	var buf bytes.Buffer
-	_, _ = buf.ReadFrom(resp.Body)
-	return resp, buf.String()
-}
-
-// follow GETs u and follows redirects while stop(url) is false; it returns
-// the last response, its body and its URL.
-func (b *browser) follow(u string, stop func(*url.URL) bool) (*http.Response, string, *url.URL) {
-	b.t.Helper()
-	cur, _ := url.Parse(u)
-	for range 10 {
-		req, _ := http.NewRequest(http.MethodGet, cur.String(), nil)
-		resp, body := b.do(req)
-		if resp.StatusCode < 300 || resp.StatusCode >= 400 {
-			return resp, body, cur
-		}
-		next, err := cur.Parse(resp.Header.Get("Location"))
-		if err != nil {
-			b.t.Fatal(err)
-		}
-		if stop(next) {
-			return resp, body, next
-		}
-		cur = next
-	}
-	b.t.Fatal("too many redirects")
-	return nil, "", nil
-}
-
-// post submits a form to u (no redirect following).
-func (b *browser) post(u string, form url.Values) (*http.Response, string) {
-	b.t.Helper()
-	req, _ := http.NewRequest(http.MethodPost, u, strings.NewReader(form.Encode()))
-	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	return b.do(req)
-}
+// newBrowser plays the user's browser (a cookie jar, one hop at a time).
+func newBrowser(t *testing.T) *oauthtest.Browser { return oauthtest.NewBrowser(t) }
 
 var reHiddenInput = regexp.MustCompile(`name="(pending|csrf_token|state)" value="([^"]*)"`)
 
@@ -305,19 +252,19 @@ func oidcLogin(t *testing.T, base, username string) (*oauth2.Config, *oauth2.Tok
 	verifier := oauth2.GenerateVerifier()
 	b := newBrowser(t)
 	atClient := func(u *url.URL) bool { return strings.HasPrefix(u.String(), redirect) }
-	resp, body, at := b.follow(oc.AuthCodeURL("st-1", oauth2.S256ChallengeOption(verifier)), atClient)
+	resp, body, at := b.Follow(oc.AuthCodeURL("st-1", oauth2.S256ChallengeOption(verifier)), atClient)
 	if resp.StatusCode != http.StatusOK || !strings.Contains(at.Path, "/auth/dev/") {
 		t.Fatalf("expected the dev form, got %d at %s: %.400s", resp.StatusCode, at, body)
 	}
 	form := hiddenInputs(body)
 	form.Set("username", username)
 	form.Set("action", "signin")
-	resp, body = b.post(at.String(), form)
+	resp, body = b.Post(at.String(), form)
 	if resp.StatusCode != http.StatusSeeOther {
 		t.Fatalf("dev form POST: %d %.400s", resp.StatusCode, body)
 	}
 	next, _ := at.Parse(resp.Header.Get("Location"))
-	resp, body, at = b.follow(next.String(), atClient)
+	resp, body, at = b.Follow(next.String(), atClient)
 	if resp.StatusCode != http.StatusOK || at.Path != "/consent" {
 		t.Fatalf("expected the consent page, got %d at %s: %.400s", resp.StatusCode, at, body)
 	}
@@ -326,7 +273,7 @@ func oidcLogin(t *testing.T, base, username string) (*oauth2.Config, *oauth2.Tok
 		t.Fatalf("consent page without csrf_token: %.400s", body)
 	}
 	form.Set("decision", "approve")
-	resp, body = b.post(at.String(), form)
+	resp, body = b.Post(at.String(), form)
 	loc, _ := url.Parse(resp.Header.Get("Location"))
 	if resp.StatusCode != http.StatusSeeOther || !atClient(loc) {
 		t.Fatalf("consent POST: %d to %s: %.400s", resp.StatusCode, loc, body)

@@ -63,7 +63,7 @@ func TestOIDCProxyPreset(t *testing.T) {
 			authURL := registerAndAuthorize(t, public)
 			b := newBrowser(t)
 			atClient := func(u *url.URL) bool { return u.Host == "127.0.0.1:9" }
-			_, body, at := b.follow(authURL, atClient)
+			_, body, at := b.Follow(authURL, atClient)
 			if at.Path != tt.wantPath || !strings.Contains(html.UnescapeString(body), tt.wantText) {
 				t.Fatalf("ended at %s, want %s with %q: %.600s", at, tt.wantPath, tt.wantText, body)
 			}

@@ -116,12 +116,12 @@ var reChooser = regexp.MustCompile(`href="(/login/([^"?]+)\?pending=[^"]+)"`)
 func chooserIDs(t *testing.T, oc *oauth2.Config) []string {
 	t.Helper()
 	b := newBrowser(t)
-	resp, body, at := b.follow(oc.AuthCodeURL("st", oauth2.S256ChallengeOption(oauth2.GenerateVerifier())),
+	resp, body, at := b.Follow(oc.AuthCodeURL("st", oauth2.S256ChallengeOption(oauth2.GenerateVerifier())),
 		func(u *url.URL) bool { return u.Path == "/login" })
 	if resp.StatusCode != http.StatusSeeOther || at.Path != "/login" {
 		return nil
 	}
-	resp, body, _ = b.follow(at.String(), func(*url.URL) bool { return false })
+	resp, body, _ = b.Follow(at.String(), func(*url.URL) bool { return false })
 	if resp.StatusCode != http.StatusOK {
 		t.Fatalf("chooser: %d %.300s", resp.StatusCode, body)
 	}
@@ -140,7 +140,7 @@ func loginVia(t *testing.T, oc *oauth2.Config, idpID string, user devUser) *oaut
 	verifier := oauth2.GenerateVerifier()
 	b := newBrowser(t)
 	atClient := func(u *url.URL) bool { return strings.HasPrefix(u.String(), oc.RedirectURL) }
-	resp, body, at := b.follow(oc.AuthCodeURL("st-1", oauth2.S256ChallengeOption(verifier)), atClient)
+	resp, body, at := b.Follow(oc.AuthCodeURL("st-1", oauth2.S256ChallengeOption(verifier)), atClient)
 	if at.Path == "/login" {
 		next := ""
 		for _, m := range reChooser.FindAllStringSubmatch(body, -1) {
@@ -155,7 +155,7 @@ func loginVia(t *testing.T, oc *oauth2.Config, idpID string, user devUser) *oaut
 		if err != nil {
 			t.Fatal(err)
 		}
-		resp, body, at = b.follow(u.String(), atClient)
+		resp, body, at = b.Follow(u.String(), atClient)
 	}
 	if strings.HasPrefix(at.Path, "/auth/dev/") {
 		if resp.StatusCode != http.StatusOK || at.Path != "/auth/dev/"+idpID {
@@ -166,12 +166,12 @@ func loginVia(t *testing.T, oc *oauth2.Config, idpID string, user devUser) *oaut
 		form.Set("email", user.Email)
 		form.Set("groups", user.Groups)
 		form.Set("action", "signin")
-		resp, body = b.post(at.String(), form)
+		resp, body = b.Post(at.String(), form)
 		if resp.StatusCode != http.StatusSeeOther {
 			t.Fatalf("dev form POST: %d %.400s", resp.StatusCode, body)
 		}
 		next, _ := at.Parse(resp.Header.Get("Location"))
-		resp, body, at = b.follow(next.String(), atClient)
+		resp, body, at = b.Follow(next.String(), atClient)
 	}
 	loc := at // a remembered consent skips the page
 	if !atClient(at) {
@@ -180,7 +180,7 @@ func loginVia(t *testing.T, oc *oauth2.Config, idpID string, user devUser) *oaut
 		}
 		form := hiddenInputs(body)
 		form.Set("decision", "approve")
-		resp, body = b.post(at.String(), form)
+		resp, body = b.Post(at.String(), form)
 		loc, _ = url.Parse(resp.Header.Get("Location"))
 		if resp.StatusCode != http.StatusSeeOther {
 			t.Fatalf("consent POST: %d to %s: %.400s", resp.StatusCode, loc, body)
