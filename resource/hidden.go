@@ -12,16 +12,15 @@ import (
 	"github.com/zscalermcp/zscaler-mcp/resource/jsonguard"
 )
 
-// refuseHidden returns the mcp-go option that refuses a tools/call of a
+// refuseHidden adds to hooks the mcp-go hook that refuses a tools/call of a
 // registered tool the caller's filter hides, with a JSON-RPC error saying
 // why, before mcp-go's own filter would answer the vaguer "tool not found".
 // The filter stays the enforcement; this only makes the refusal clear.
 // Nothing is added without a VisibleFunc.
-func refuseHidden(reg *Registry, visible VisibleFunc, reason func(*auth.Identity, Tool) string) []server.ServerOption {
+func refuseHidden(hooks *server.Hooks, reg *Registry, visible VisibleFunc, reason func(*auth.Identity, Tool) string) {
 	if visible == nil {
-		return nil
+		return
 	}
-	hooks := &server.Hooks{}
 	hooks.AddOnRequestInitialization(func(ctx context.Context, _ any, message any) error {
 		name, ok := toolCallName(ctx, message)
 		if !ok {
@@ -41,7 +40,6 @@ func refuseHidden(reg *Registry, visible VisibleFunc, reason func(*auth.Identity
 		}
 		return fmt.Errorf("tool %q is hidden from this caller: %s", name, why)
 	})
-	return []server.ServerOption{server.WithHooks(hooks)}
 }
 
 // toolCallName is the tool a tools/call message names. The JSON guard has

@@ -64,6 +64,10 @@ type Config struct {
 	Logger *slog.Logger
 	// Metrics collects Prometheus metrics (nil: a fresh set).
 	Metrics *Metrics
+
+	// noDirect (tests) sends every /mcp request through mcp-go's own
+	// streamable HTTP handler, to compare the two paths.
+	noDirect bool
 }
 
 // Server is the assembled resource server.
@@ -82,6 +86,7 @@ type Server struct {
 	registry   *Registry
 	logger     *slog.Logger
 	streams    streams
+	direct     *directCalls
 	router     chi.Router              // every route but the MCP ones
 	mcpRoutes  map[string]http.Handler // path → guarded MCP handler
 }
@@ -98,7 +103,7 @@ func NewMCPServer(name, version string, reg *Registry, visible VisibleFunc, opts
 		server.WithInstructions("Tools for Zscaler services. Call whoami to see how you are authenticated."),
 	}, opts...)...)
 	for _, t := range reg.Tools() {
-		s.AddTool(t.Def, t.Handler)
+		s.AddTool(t.Def, withHeader(t.Handler))
 	}
 	return s
 }
@@ -136,12 +141,16 @@ func New(cfg Config) (*Server, error) {
 	if cfg.SessionIdle <= 0 {
 		cfg.SessionIdle = 24 * time.Hour
 	}
+	hooks := &server.Hooks{}
+	refuseHidden(hooks, cfg.Registry, cfg.Visible, cfg.HiddenReason)
+	direct := newDirectCalls(hooks, cfg.Registry)
 	s := &Server{
-		MCP:      NewMCPServer(cfg.Name, cfg.Version, cfg.Registry, cfg.Visible, refuseHidden(cfg.Registry, cfg.Visible, cfg.HiddenReason)...),
+		MCP:      NewMCPServer(cfg.Name, cfg.Version, cfg.Registry, cfg.Visible, server.WithHooks(hooks)),
 		Sessions: NewSessions(100_000, cfg.SessionIdle),
 		Metrics:  cfg.Metrics,
 		registry: cfg.Registry,
 		logger:   cfg.Logger,
+		direct:   direct,
 	}
 	if cfg.PRM != nil {
 		cfg.Auth.Challenge.ResourceMetadata = cfg.Identity.MetadataURL
@@ -153,6 +162,8 @@ func New(cfg Config) (*Server, error) {
 		cfg.Auth.Logger = cfg.Logger
 	}
 
+	// No WithSessionIdleTTL: session idleness is Sessions' (directCalls
+	// relies on that).
 	s.streamable = server.NewStreamableHTTPServer(s.MCP,
 		server.WithDisableLocalhostProtection(true), // ours is the Host allowlist
 		server.WithSessionIdManagerResolver(resolver{s.Sessions}),
@@ -224,7 +235,7 @@ func New(cfg Config) (*Server, error) {
 	messages := s.sse.MessageHandler()
 	s.mcpRoutes = map[string]http.Handler{}
 	for path, h := range map[string]http.Handler{
-		"/mcp":       s.streamable,
+		"/mcp":       direct.handler(s.MCP, s.streamable, !cfg.noDirect),
 		"/sse":       sseEndpointFor(cfg.Identity, s.sse.SSEHandler()),
 		"/messages":  messages,
 		"/messages/": messages,

@@ -29,6 +29,12 @@ type Tool struct {
 	Toolset string
 	// Write marks a tool that changes state: calling it needs zscaler.write.
 	Write bool
+	// Interactive marks a tool whose handler may send the client a request
+	// while it runs (an elicitation, a sampling request). Its calls keep
+	// mcp-go's full streamable HTTP path, which carries such requests on
+	// the POST's SSE stream; other calls may be served directly (see
+	// directCalls).
+	Interactive bool
 }
 
 // VisibleFunc decides whether the caller id may see and call t. It runs on

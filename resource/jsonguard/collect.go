@@ -23,8 +23,10 @@ type collector struct {
 // msgState is what the scan saw of the message being read.
 type msgState struct {
 	method     rawField
+	id         rawField
 	params     rawField
 	name, uri  rawField
+	meta       bool // params has a _meta member
 	paramsOpen bool // the params object of this message is open
 }
 
@@ -40,6 +42,8 @@ type rawField struct {
 
 var (
 	methodKey = []byte("method")
+	idKey     = []byte("id")
+	metaKey   = []byte("_meta")
 	paramsKey = []byte("params")
 	nameKey   = []byte("name")
 	uriKey    = []byte("uri")
@@ -88,6 +92,8 @@ func (c *collector) value(stack []scanFrame, data []byte, i int) error {
 		switch {
 		case bytes.EqualFold(top.key, methodKey):
 			c.cur.method = readField(data, i)
+		case bytes.EqualFold(top.key, idKey):
+			c.cur.id = readField(data, i)
 		case bytes.EqualFold(top.key, paramsKey):
 			c.cur.params = readField(data, i)
 			c.cur.paramsOpen = data[i] == '{'
@@ -98,6 +104,8 @@ func (c *collector) value(stack []scanFrame, data []byte, i int) error {
 			c.cur.name = readField(data, i)
 		case bytes.EqualFold(top.key, uriKey):
 			c.cur.uri = readField(data, i)
+		case bytes.EqualFold(top.key, metaKey):
+			c.cur.meta = true
 		}
 	}
 	return nil
@@ -128,7 +136,7 @@ func (m *msgState) call() (Call, error) {
 	if m.method.present && !m.method.isStr && !m.method.isNull {
 		return Call{}, errors.New("method must be a string")
 	}
-	c := Call{Method: m.method.str}
+	c := Call{Method: m.method.str, ID: m.id.present && !m.id.isNull, Meta: m.meta}
 	field, v := nameField(c.Method), m.name
 	if field == "uri" {
 		v = m.uri

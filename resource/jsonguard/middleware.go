@@ -56,7 +56,7 @@ type Options struct {
 //     form if so) must equal params.name or params.uri, and neither may be
 //     sent more than once or with a batch (400, -32020);
 //  5. restores r.Body for the next handler and stores the parsed messages
-//     for CallsFromContext.
+//     and the body for CallsFromContext and MessageFromContext.
 //
 // Error bodies are {"jsonrpc":"2.0","id":null,"error":{"code":...,"message":...}}.
 func Middleware(opts Options) func(http.Handler) http.Handler {
@@ -108,7 +108,7 @@ func Middleware(opts Options) func(http.Handler) http.Handler {
 				writeRPCError(w, http.StatusBadRequest, CodeHeaderMismatch, err.Error())
 				return
 			}
-			next.ServeHTTP(w, withBody(context.WithValue(r.Context(), callsKey{}, calls), r, body))
+			next.ServeHTTP(w, withBody(context.WithValue(r.Context(), callsKey{}, &parsed{calls: calls, batch: batch, body: body}), r, body))
 		})
 	}
 }
@@ -191,14 +191,16 @@ func parseCalls(body []byte) (calls []Call, batch bool, err error) {
 	return []Call{c}, false, nil
 }
 
-// parseCall reads the method and, for the methods that name a target,
-// params.name or params.uri, with encoding/json (as mcp-go does).
+// parseCall reads the method, whether the message has an id and a
+// params._meta, and, for the methods that name a target, params.name or
+// params.uri, with encoding/json (as mcp-go does).
 func parseCall(raw json.RawMessage) (Call, error) {
 	if !isObject(raw) {
 		return Call{}, errors.New("a JSON-RPC message must be an object")
 	}
 	var m struct {
 		Method json.RawMessage `json:"method"`
+		ID     json.RawMessage `json:"id"`
 		Params json.RawMessage `json:"params"`
 	}
 	if err := json.Unmarshal(raw, &m); err != nil {
@@ -208,20 +210,24 @@ func parseCall(raw json.RawMessage) (Call, error) {
 	if err != nil {
 		return Call{}, errors.New("method must be a string")
 	}
-	c := Call{Method: method}
+	c := Call{Method: method, ID: len(m.ID) > 0 && !isNull(m.ID)}
+	var p struct {
+		Name json.RawMessage `json:"name"`
+		URI  json.RawMessage `json:"uri"`
+		Meta json.RawMessage `json:"_meta"`
+	}
+	if isObject(m.Params) {
+		if err := json.Unmarshal(m.Params, &p); err != nil {
+			return Call{}, fmt.Errorf("invalid params of %s: %w", method, err)
+		}
+		c.Meta = len(p.Meta) > 0
+	}
 	field := nameField(method)
 	if field == "" || isNull(m.Params) {
 		return c, nil
 	}
 	if !isObject(m.Params) {
 		return Call{}, fmt.Errorf("params of %s must be an object", method)
-	}
-	var p struct {
-		Name json.RawMessage `json:"name"`
-		URI  json.RawMessage `json:"uri"`
-	}
-	if err := json.Unmarshal(m.Params, &p); err != nil {
-		return Call{}, fmt.Errorf("invalid params of %s: %w", method, err)
 	}
 	v := p.Name
 	if field == "uri" {

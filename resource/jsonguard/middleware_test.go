@@ -31,6 +31,11 @@ func newServer(t *testing.T, chain func(http.Handler) http.Handler) (*httptest.S
 			t.Errorf("next handler: read body: %v", err)
 		}
 		calls, ok := CallsFromContext(r.Context())
+		msg, msgBody, msgOK := MessageFromContext(r.Context())
+		single := ok && len(calls) == 1 && !bytes.HasPrefix(bytes.TrimSpace(b), []byte("["))
+		if msgOK != single || single && (msg != calls[0] || string(msgBody) != string(b)) {
+			t.Errorf("MessageFromContext = %+v, %q, %v; want the one message and the body replayed (%q) exactly for a single message (%v)", msg, msgBody, msgOK, b, single)
+		}
 		got <- seen{called: true, body: string(b), calls: calls, parsed: ok}
 		w.WriteHeader(http.StatusOK)
 	})
@@ -69,20 +74,30 @@ func TestMiddleware(t *testing.T) {
 		{name: "empty POST passes", method: http.MethodPost, wantCode: 200},
 		{name: "empty chunked POST passes", method: http.MethodPost, chunked: true, wantCode: 200},
 		{name: "tools/call", method: http.MethodPost, body: call, wantCode: 200,
-			wantCalls: []Call{{"tools/call", "zia_list_users"}}, wantParse: true},
+			wantCalls: []Call{{Method: "tools/call", Name: "zia_list_users", ID: true}}, wantParse: true},
 		{name: "chunked tools/call", method: http.MethodPost, body: call, chunked: true, wantCode: 200,
-			wantCalls: []Call{{"tools/call", "zia_list_users"}}, wantParse: true},
+			wantCalls: []Call{{Method: "tools/call", Name: "zia_list_users", ID: true}}, wantParse: true},
 		{name: "prompts/get", method: http.MethodPost, body: `{"jsonrpc":"2.0","id":1,"method":"prompts/get","params":{"name":"p"}}`,
-			wantCode: 200, wantCalls: []Call{{"prompts/get", "p"}}, wantParse: true},
+			wantCode: 200, wantCalls: []Call{{Method: "prompts/get", Name: "p", ID: true}}, wantParse: true},
 		{name: "resources/read", method: http.MethodPost, body: `{"jsonrpc":"2.0","id":1,"method":"resources/read","params":{"uri":"zscaler://x","name":"ignored"}}`,
-			wantCode: 200, wantCalls: []Call{{"resources/read", "zscaler://x"}}, wantParse: true},
+			wantCode: 200, wantCalls: []Call{{Method: "resources/read", Name: "zscaler://x", ID: true}}, wantParse: true},
 		{name: "tools/list has no name", method: http.MethodPost, body: `{"jsonrpc":"2.0","id":1,"method":"tools/list","params":{"name":"x"}}`,
-			wantCode: 200, wantCalls: []Call{{"tools/list", ""}}, wantParse: true},
+			wantCode: 200, wantCalls: []Call{{Method: "tools/list", ID: true}}, wantParse: true},
 		{name: "response message", method: http.MethodPost, body: `{"jsonrpc":"2.0","id":7,"result":{}}`,
-			wantCode: 200, wantCalls: []Call{{}}, wantParse: true},
+			wantCode: 200, wantCalls: []Call{{ID: true}}, wantParse: true},
 		{name: "batch", method: http.MethodPost, body: `[{"jsonrpc":"2.0","method":"notifications/initialized"},` + call + `]`,
-			wantCode: 200, wantCalls: []Call{{"notifications/initialized", ""}, {"tools/call", "zia_list_users"}}, wantParse: true},
+			wantCode: 200, wantCalls: []Call{{Method: "notifications/initialized"}, {Method: "tools/call", Name: "zia_list_users", ID: true}}, wantParse: true},
 
+		{name: "id null is no id", method: http.MethodPost, body: `{"jsonrpc":"2.0","id":null,"method":"tools/call","params":{"name":"a"}}`,
+			wantCode: 200, wantCalls: []Call{{Method: "tools/call", Name: "a"}}, wantParse: true},
+		{name: "id matched as mcp-go matches it", method: http.MethodPost, body: `{"jsonrpc":"2.0","ID":"x","method":"ping"}`,
+			wantCode: 200, wantCalls: []Call{{Method: "ping", ID: true}}, wantParse: true},
+		{name: "params._meta", method: http.MethodPost, body: `{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"a","_meta":{"progressToken":1}}}`,
+			wantCode: 200, wantCalls: []Call{{Method: "tools/call", Name: "a", ID: true, Meta: true}}, wantParse: true},
+		{name: "params._META null", method: http.MethodPost, body: `{"jsonrpc":"2.0","id":1,"method":"tools/list","params":{"_META":null}}`,
+			wantCode: 200, wantCalls: []Call{{Method: "tools/list", ID: true, Meta: true}}, wantParse: true},
+		{name: "_meta outside params", method: http.MethodPost, body: `{"jsonrpc":"2.0","id":1,"_meta":{},"method":"tools/call","params":{"name":"a","arguments":{"_meta":1}}}`,
+			wantCode: 200, wantCalls: []Call{{Method: "tools/call", Name: "a", ID: true}}, wantParse: true},
 		{name: "case variant method", method: http.MethodPost, body: `{"jsonrpc":"2.0","id":1,"method":"tools/list","Method":"tools/call"}`,
 			wantCode: 400, wantRPC: -32600, wantMsg: `duplicate key "Method" (same as "method") at $`},
 		{name: "case variant tool name", method: http.MethodPost, body: `{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"a","Name":"b"}}`,
@@ -105,11 +120,11 @@ func TestMiddleware(t *testing.T) {
 
 		{name: "headers match", method: http.MethodPost, body: call,
 			headers:  map[string][]string{"Mcp-Method": {"tools/call"}, "Mcp-Name": {"zia_list_users"}},
-			wantCode: 200, wantCalls: []Call{{"tools/call", "zia_list_users"}}, wantParse: true},
+			wantCode: 200, wantCalls: []Call{{Method: "tools/call", Name: "zia_list_users", ID: true}}, wantParse: true},
 		{name: "base64 name header matches", method: http.MethodPost,
 			body:     `{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"é"}}`,
 			headers:  map[string][]string{"Mcp-Method": {"tools/call"}, "Mcp-Name": {"=?base64?w6k=?="}},
-			wantCode: 200, wantCalls: []Call{{"tools/call", "é"}}, wantParse: true},
+			wantCode: 200, wantCalls: []Call{{Method: "tools/call", Name: "é", ID: true}}, wantParse: true},
 		{name: "method header mismatch", method: http.MethodPost, body: call,
 			headers:  map[string][]string{"Mcp-Method": {"tools/list"}},
 			wantCode: 400, wantRPC: -32020, wantMsg: `header Mcp-Method "tools/list" does not match body method "tools/call"`},
@@ -142,7 +157,7 @@ func TestMiddleware(t *testing.T) {
 		{name: "over BodyLimit chunked", method: http.MethodPost, body: call, chunked: true, limit: 16,
 			wantCode: 413, wantRPC: -32600},
 		{name: "under BodyLimit", method: http.MethodPost, body: call, limit: 1 << 10, wantCode: 200,
-			wantCalls: []Call{{"tools/call", "zia_list_users"}}, wantParse: true},
+			wantCalls: []Call{{Method: "tools/call", Name: "zia_list_users", ID: true}}, wantParse: true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -237,7 +252,7 @@ func TestCallsContext(t *testing.T) {
 	if c, ok := CallsFromContext(context.Background()); ok || c != nil {
 		t.Fatalf("empty context: %v %v", c, ok)
 	}
-	in := []Call{{"tools/call", "a"}}
+	in := []Call{{Method: "tools/call", Name: "a"}}
 	ctx := WithCalls(context.Background(), in)
 	in[0].Name = "mutated"
 	got := Calls(ctx)

@@ -106,7 +106,8 @@ func Build(specs []Spec, c *zscaler.Client, mw ...Middleware) []resource.Tool {
 		for i := len(mw) - 1; i >= 0; i-- {
 			h = mw[i](s, h)
 		}
-		out = append(out, resource.Tool{Def: s.Def(), Handler: h, Service: s.Service, Toolset: s.Toolset, Write: s.Write()})
+		// Delete tools may ask the human to confirm (an elicitation).
+		out = append(out, resource.Tool{Def: s.Def(), Handler: h, Service: s.Service, Toolset: s.Toolset, Write: s.Write(), Interactive: s.Kind == Delete})
 	}
 	return out
 }
