@@ -297,3 +297,55 @@ type accept struct{}
 func (accept) Elicit(context.Context, mcp.ElicitationRequest) (*mcp.ElicitationResult, error) {
 	return &mcp.ElicitationResult{ElicitationResponse: mcp.ElicitationResponse{Action: mcp.ElicitationResponseActionAccept, Content: map[string]any{}}}, nil
 }
+
+// FuzzEncodeToolResponse: encodeToolResponse writes exactly what
+// json.NewEncoder(w).Encode writes for a tools/call response, whatever the
+// text, the structured content and the id hold.
+func FuzzEncodeToolResponse(f *testing.F) {
+	f.Add("plain", `{"a":1}`, "7", false)
+	f.Add("<a href='x'>&amp;</a>\u2028\u2029 \xff\x00\"\\", `{ "html" : "<>&", "ls" : "\u2028", "n" : [1.50, -0, 1e400] }`, `"id-<&>"`, true)
+	f.Add("", ``, `-12`, false)
+	f.Add("\t\n", `"just a string"`, `"é"`, true)
+	f.Fuzz(func(t *testing.T, text, structured, id string, isErr bool) {
+		res := &mcp.CallToolResult{Content: []mcp.Content{mcp.NewTextContent(text)}, IsError: isErr}
+		if json.Valid([]byte(structured)) {
+			res.RawStructuredContent = json.RawMessage(structured)
+		} else {
+			res.StructuredContent = map[string]any{"text": text}
+		}
+		var idv any
+		if json.Unmarshal([]byte(id), &idv) != nil {
+			idv = id
+		}
+		if _, isNum := idv.(float64); isNum {
+			idv = int64(idv.(float64))
+		}
+		resp := mcp.NewJSONRPCResultResponse(mcp.NewRequestId(idv), res)
+		var want strings.Builder
+		wantErr := json.NewEncoder(&want).Encode(resp)
+		got, ok := encodeToolResponse(resp)
+		if wantErr != nil {
+			if ok {
+				t.Fatalf("encoded %q where encoding/json fails: %v", got, wantErr)
+			}
+			return
+		}
+		if !ok || string(got) != want.String() {
+			t.Fatalf("encodeToolResponse = %q, %v\nencoding/json        = %q", got, ok, want.String())
+		}
+	})
+}
+
+// TestEncodeToolResponseOthers: responses other than a tool result are left
+// to encoding/json.
+func TestEncodeToolResponseOthers(t *testing.T) {
+	for _, resp := range []mcp.JSONRPCMessage{
+		mcp.NewJSONRPCResultResponse(mcp.NewRequestId(1), &mcp.ListToolsResult{}),
+		mcp.NewJSONRPCResultResponse(mcp.NewRequestId(1), (*mcp.CallToolResult)(nil)),
+		mcp.JSONRPCError{JSONRPC: "2.0", ID: mcp.NewRequestId(1)},
+	} {
+		if b, ok := encodeToolResponse(resp); ok {
+			t.Errorf("%T encoded directly: %s", resp, b)
+		}
+	}
+}
