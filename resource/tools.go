@@ -5,9 +5,12 @@ package resource
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"slices"
 	"sort"
+	"sync"
+	"time"
 
 	"github.com/mark3labs/mcp-go/mcp"
 	"github.com/mark3labs/mcp-go/server"
@@ -130,7 +133,28 @@ func WhoamiTool() Tool {
 		mcp.WithIdempotentHintAnnotation(true),
 		mcp.WithOpenWorldHintAnnotation(false),
 	)
-	return Tool{Def: def, Handler: whoami}
+	c := &whoamiCache{m: map[*auth.Identity]*whoamiRendered{}}
+	return Tool{Def: def, Handler: c.whoamiResult}
+}
+
+// whoamiCacheMax bounds whoamiCache; it starts over when full.
+const whoamiCacheMax = 1024
+
+// whoamiCache keeps whoami's rendered result per identity: the validators
+// hand out the same *auth.Identity for every request with the same
+// credential, so a client asking again gets the bytes made the first time.
+// An entry is reused only when the identity still has the fields it was
+// rendered from (a pointer can be reused by a new identity).
+type whoamiCache struct {
+	mu sync.Mutex
+	m  map[*auth.Identity]*whoamiRendered
+}
+
+type whoamiRendered struct {
+	res     WhoamiResult
+	expires time.Time
+	text    string          // the JSON, for the text content
+	raw     json.RawMessage // the same JSON, for structuredContent
 }
 
 // WhoamiResult is the structured result of the whoami tool.
@@ -146,11 +170,35 @@ type WhoamiResult struct {
 	Expires string   `json:"expires_at,omitempty"`
 }
 
-func whoami(ctx context.Context, _ mcp.CallToolRequest) (*mcp.CallToolResult, error) {
+// whoami returns the caller's identity: text content and structured
+// content hold the same JSON (a WhoamiResult).
+func (c *whoamiCache) whoamiResult(ctx context.Context, _ mcp.CallToolRequest) (*mcp.CallToolResult, error) {
 	id, ok := auth.FromContext(ctx)
 	if !ok {
 		return mcp.NewToolResultError("no identity on this request"), nil
 	}
+	c.mu.Lock()
+	r := c.m[id]
+	c.mu.Unlock()
+	if r == nil || !r.renders(id) {
+		var err error
+		if r, err = renderWhoami(id); err != nil {
+			return nil, err
+		}
+		c.mu.Lock()
+		if len(c.m) >= whoamiCacheMax {
+			clear(c.m)
+		}
+		c.m[id] = r
+		c.mu.Unlock()
+	}
+	return &mcp.CallToolResult{
+		Content:              []mcp.Content{mcp.TextContent{Type: mcp.ContentTypeText, Text: r.text}},
+		RawStructuredContent: r.raw,
+	}, nil
+}
+
+func whoamiOf(id *auth.Identity) WhoamiResult {
 	res := WhoamiResult{Mode: id.Mode, Subject: id.Subject, ClientID: id.ClientID, Issuer: id.Issuer, Scopes: id.Scopes}
 	if s, ok := id.Claims["idp"].(string); ok {
 		res.IdP = s
@@ -158,5 +206,22 @@ func whoami(ctx context.Context, _ mcp.CallToolRequest) (*mcp.CallToolResult, er
 	if !id.ExpiresAt.IsZero() {
 		res.Expires = id.ExpiresAt.UTC().Format("2006-01-02T15:04:05Z")
 	}
-	return mcp.NewToolResultJSON(res)
+	return res
+}
+
+func renderWhoami(id *auth.Identity) (*whoamiRendered, error) {
+	res := whoamiOf(id)
+	b, err := json.Marshal(res)
+	if err != nil {
+		return nil, fmt.Errorf("whoami: %w", err)
+	}
+	return &whoamiRendered{res: res, expires: id.ExpiresAt, text: string(b), raw: b}, nil
+}
+
+// renders reports whether r was rendered from id's current fields.
+func (r *whoamiRendered) renders(id *auth.Identity) bool {
+	idp, _ := id.Claims["idp"].(string)
+	return r.res.Mode == id.Mode && r.res.Subject == id.Subject && r.res.ClientID == id.ClientID &&
+		r.res.Issuer == id.Issuer && r.res.IdP == idp && r.expires.Equal(id.ExpiresAt) &&
+		slices.Equal(r.res.Scopes, id.Scopes) && (r.res.Scopes == nil) == (id.Scopes == nil)
 }

@@ -56,7 +56,7 @@ func NewAPIKeyValidator(keys []string, scopes []string) (*APIKeyValidator, error
 		if len(k) < MinAPIKeyLen {
 			return nil, fmt.Errorf("API key #%d is shorter than %d characters; generate one with --generate-auth-token", i+1, MinAPIKeyLen)
 		}
-		if !printable(k) || strings.ContainsAny(k, " \t") {
+		if !visible(k) {
 			return nil, fmt.Errorf("API key #%d contains spaces or non-printable characters", i+1)
 		}
 		h := sha256.Sum256([]byte(k))
@@ -78,7 +78,7 @@ func (v *APIKeyValidator) Validate(_ context.Context, _ *http.Request, c Credent
 	}
 	// Hash first so the compare is over fixed-length values; compare every
 	// key so timing does not reveal which one (or whether any) matched.
-	h := sha256.Sum256([]byte(c.Token))
+	h := TokenHash(c.Token)
 	match := -1
 	for i := range v.keys {
 		if subtle.ConstantTimeCompare(h[:], v.keys[i][:]) == 1 {

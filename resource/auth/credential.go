@@ -1,10 +1,12 @@
 package auth
 
 import (
+	"crypto/sha256"
 	"encoding/base64"
 	"errors"
 	"net/http"
 	"strings"
+	"unsafe"
 )
 
 // Kind is the shape of credential a request presented.
@@ -97,7 +99,7 @@ func parseAuthorization(v string) (Credential, error) {
 		return Credential{}, malformed("Authorization header must be '<scheme> <credentials>'")
 	}
 	rest = strings.TrimSpace(rest)
-	if rest == "" || !printable(rest) || strings.ContainsAny(rest, " \t") {
+	if rest == "" || !visible(rest) {
 		return Credential{}, malformed("Authorization credentials are empty or invalid")
 	}
 	switch {
@@ -128,6 +130,17 @@ func printable(s string) bool {
 	return true
 }
 
+// visible reports whether s is only visible ASCII (0x21-0x7e): printable
+// without spaces, in one pass.
+func visible(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] <= 0x20 || s[i] > 0x7e {
+			return false
+		}
+	}
+	return true
+}
+
 func malformed(msg string) error {
 	return &malformedError{msg: msg}
 }
@@ -136,3 +149,12 @@ type malformedError struct{ msg string }
 
 func (e *malformedError) Error() string { return e.msg }
 func (e *malformedError) Unwrap() error { return ErrMalformed }
+
+// TokenHash is the SHA-256 of a credential: what the verification caches
+// keep instead of the credential itself.
+func TokenHash(s string) [sha256.Size]byte {
+	// sha256.Sum256 only reads its argument: hash the string's bytes where
+	// they are instead of copying a token of up to MaxCredentialLen bytes
+	// on every request.
+	return sha256.Sum256(unsafe.Slice(unsafe.StringData(s), len(s)))
+}

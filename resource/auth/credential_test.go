@@ -1,6 +1,7 @@
 package auth
 
 import (
+	"crypto/sha256"
 	"encoding/base64"
 	"errors"
 	"net/http"
@@ -29,6 +30,8 @@ func TestParseCredential(t *testing.T) {
 		{"scheme only", map[string][]string{"Authorization": {"Bearer"}}, Credential{}, "must be '<scheme> <credentials>'"},
 		{"empty bearer", map[string][]string{"Authorization": {"Bearer   "}}, Credential{}, "<scheme> <credentials>"},
 		{"token with space", map[string][]string{"Authorization": {"Bearer a b"}}, Credential{}, "empty or invalid"},
+		{"token with tab", map[string][]string{"Authorization": {"Bearer a\tb"}}, Credential{}, "empty or invalid"},
+		{"token with DEL", map[string][]string{"Authorization": {"Bearer a\x7fb"}}, Credential{}, "empty or invalid"},
 		{"control char", map[string][]string{"Authorization": {"Bearer a\x01b"}}, Credential{}, "empty or invalid"},
 		{"basic not base64", map[string][]string{"Authorization": {"Basic !!!"}}, Credential{}, "not valid base64"},
 		{"basic without colon", map[string][]string{"Authorization": {"Basic " + b64("idonly")}}, Credential{}, "base64(client_id:client_secret)"},
@@ -98,4 +101,12 @@ func FuzzParseCredential(f *testing.F) {
 			}
 		}
 	})
+}
+
+func TestTokenHash(t *testing.T) {
+	for _, s := range []string{"", "a", strings.Repeat("eyJhbGciOiJFUzI1NiJ9.", 40)} {
+		if TokenHash(s) != sha256.Sum256([]byte(s)) {
+			t.Errorf("TokenHash(%q) is not its SHA-256", s)
+		}
+	}
 }

@@ -213,7 +213,7 @@ func (v *Validator) Validate(ctx context.Context, r *http.Request, c auth.Creden
 	}
 	var sum [sha256.Size]byte
 	if v.ids != nil {
-		sum = sha256.Sum256([]byte(c.Token))
+		sum = auth.TokenHash(c.Token)
 		if e, ok := v.ids.get(sum); ok {
 			if v.now().Before(e.expires) {
 				v.ids.hits.Add(1)

@@ -157,7 +157,7 @@ func NewVerifier(keys KeySet, cfg VerifierConfig) (*Verifier, error) {
 func (v *Verifier) Verify(ctx context.Context, token string) (*Claims, error) {
 	var sum [sha256.Size]byte
 	if v.cache != nil {
-		sum = sha256.Sum256([]byte(token))
+		sum = auth.TokenHash(token)
 		if c, ok := v.cache.Get(sum); ok {
 			if !v.now().Before(c.ExpiresAt.Add(v.leeway)) {
 				v.cache.Remove(sum)
