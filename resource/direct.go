@@ -3,6 +3,7 @@ package resource
 import (
 	"context"
 	"encoding/json"
+	"io"
 	"net/http"
 	"sync"
 	"sync/atomic"
@@ -114,53 +115,65 @@ func (d *directCalls) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(http.StatusOK)
-	if b, ok := encodeToolResponse(resp); ok {
-		_, _ = w.Write(b)
+	if writeToolResponse(w, resp) {
 		return
 	}
 	_ = json.NewEncoder(w).Encode(resp)
 }
 
-// encodeToolResponse encodes a tools/call result response to the bytes
-// json.NewEncoder(w).Encode(resp) writes (what mcp-go's handler sends),
+// writeToolResponse writes a tools/call result response exactly as
+// json.NewEncoder(w).Encode(resp) writes it (what mcp-go's handler sends),
 // without encoding/json's second pass over the result: encoding/json
 // re-validates and compacts the output of every json.Marshaler, and a
 // CallToolResult's MarshalJSON output is already compact and escaped
 // (json.Marshal made it), so that pass changes nothing and costs a scan of
-// every byte. ok is false for any other response, which the caller encodes
-// the usual way.
-func encodeToolResponse(resp mcp.JSONRPCMessage) ([]byte, bool) {
+// every byte. It writes nothing and reports false for any other response,
+// which the caller encodes the usual way.
+func writeToolResponse(w io.Writer, resp mcp.JSONRPCMessage) bool {
+	id, result, ok := toolResponseParts(resp)
+	if !ok {
+		return false
+	}
+	for _, part := range [...][]byte{responsePrefix, id, responseMiddle, result, responseSuffix} {
+		if _, err := w.Write(part); err != nil {
+			break // the client is gone; mcp-go ignores this error too
+		}
+	}
+	return true
+}
+
+var (
+	responsePrefix = []byte(`{"jsonrpc":"2.0","id":`)
+	responseMiddle = []byte(`,"result":`)
+	responseSuffix = []byte("}\n")
+)
+
+// toolResponseParts returns the encoded id and result of a tools/call
+// result response; ok is false for any other message.
+func toolResponseParts(resp mcp.JSONRPCMessage) (id, result []byte, ok bool) {
 	r, ok := resp.(mcp.JSONRPCResponse)
 	if !ok || r.JSONRPC != mcp.JSONRPC_VERSION {
-		return nil, false
+		return nil, nil, false
 	}
-	var result []byte
 	var err error
 	switch res := r.Result.(type) {
 	case *mcp.CallToolResult:
 		if res == nil {
-			return nil, false
+			return nil, nil, false
 		}
 		result, err = res.MarshalJSON()
 	case mcp.CallToolResult:
 		result, err = res.MarshalJSON()
 	default:
-		return nil, false
+		return nil, nil, false
 	}
 	if err != nil {
-		return nil, false
+		return nil, nil, false
 	}
-	id, err := json.Marshal(r.ID)
-	if err != nil {
-		return nil, false
+	if id, err = json.Marshal(r.ID); err != nil {
+		return nil, nil, false
 	}
-	b := make([]byte, 0, len(`{"jsonrpc":"2.0","id":,"result":}`)+len(id)+len(result)+1)
-	b = append(b, `{"jsonrpc":"2.0","id":`...)
-	b = append(b, id...)
-	b = append(b, `,"result":`...)
-	b = append(b, result...)
-	b = append(b, "}\n"...)
-	return b, true
+	return id, result, true
 }
 
 // eligible reports whether r takes the direct path, with its session and

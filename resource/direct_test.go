@@ -298,7 +298,7 @@ func (accept) Elicit(context.Context, mcp.ElicitationRequest) (*mcp.ElicitationR
 	return &mcp.ElicitationResult{ElicitationResponse: mcp.ElicitationResponse{Action: mcp.ElicitationResponseActionAccept, Content: map[string]any{}}}, nil
 }
 
-// FuzzEncodeToolResponse: encodeToolResponse writes exactly what
+// FuzzEncodeToolResponse: writeToolResponse writes exactly what
 // json.NewEncoder(w).Encode writes for a tools/call response, whatever the
 // text, the structured content and the id hold.
 func FuzzEncodeToolResponse(f *testing.F) {
@@ -323,15 +323,16 @@ func FuzzEncodeToolResponse(f *testing.F) {
 		resp := mcp.NewJSONRPCResultResponse(mcp.NewRequestId(idv), res)
 		var want strings.Builder
 		wantErr := json.NewEncoder(&want).Encode(resp)
-		got, ok := encodeToolResponse(resp)
+		var got strings.Builder
+		ok := writeToolResponse(&got, resp)
 		if wantErr != nil {
 			if ok {
-				t.Fatalf("encoded %q where encoding/json fails: %v", got, wantErr)
+				t.Fatalf("wrote %q where encoding/json fails: %v", got.String(), wantErr)
 			}
 			return
 		}
-		if !ok || string(got) != want.String() {
-			t.Fatalf("encodeToolResponse = %q, %v\nencoding/json        = %q", got, ok, want.String())
+		if !ok || got.String() != want.String() {
+			t.Fatalf("writeToolResponse = %q, %v\nencoding/json       = %q", got.String(), ok, want.String())
 		}
 	})
 }
@@ -344,8 +345,9 @@ func TestEncodeToolResponseOthers(t *testing.T) {
 		mcp.NewJSONRPCResultResponse(mcp.NewRequestId(1), (*mcp.CallToolResult)(nil)),
 		mcp.JSONRPCError{JSONRPC: "2.0", ID: mcp.NewRequestId(1)},
 	} {
-		if b, ok := encodeToolResponse(resp); ok {
-			t.Errorf("%T encoded directly: %s", resp, b)
+		var b strings.Builder
+		if writeToolResponse(&b, resp) || b.Len() > 0 {
+			t.Errorf("%T written directly: %s", resp, b.String())
 		}
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"math"
 	"net/http"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -51,6 +52,22 @@ func NewSessions(max int, idle time.Duration) *Sessions {
 // validators cannot collide on a subject string.
 func owner(id *auth.Identity) string {
 	return id.Mode + "\x00" + id.Issuer + "\x00" + id.Subject
+}
+
+// ownedBy reports o == owner(id) without building owner(id) (Check runs
+// on every request).
+func ownedBy(o string, id *auth.Identity) bool {
+	if len(o) != len(id.Mode)+len(id.Issuer)+len(id.Subject)+2 {
+		return false
+	}
+	for _, part := range [...]string{id.Mode, "\x00", id.Issuer, "\x00", id.Subject} {
+		rest, ok := strings.CutPrefix(o, part)
+		if !ok {
+			return false
+		}
+		o = rest
+	}
+	return true
 }
 
 // Bind creates a fresh session id owned by id.
@@ -100,7 +117,7 @@ func (s *Sessions) Check(sid string, id *auth.Identity) bool {
 	s.mu.RLock()
 	b, ok := s.owners[sid]
 	s.mu.RUnlock()
-	if !ok || b.owner != owner(id) {
+	if !ok || !ownedBy(b.owner, id) {
 		return false
 	}
 	now := s.now().UnixNano()

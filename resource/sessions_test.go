@@ -46,3 +46,21 @@ func TestSessions(t *testing.T) {
 		t.Fatal("forgotten session still valid")
 	}
 }
+
+func TestOwnedBy(t *testing.T) {
+	ids := []*auth.Identity{
+		{Mode: "jwt", Issuer: "https://idp", Subject: "alice"},
+		{Mode: "jwt", Issuer: "https://idp", Subject: "alic"},
+		{Mode: "jwt", Issuer: "https://idpa", Subject: "lice"},
+		{Mode: "jwt", Issuer: "", Subject: "https://idp\x00alice"},
+		{Mode: "jw", Issuer: "t\x00https://idp", Subject: "alice"},
+		{Mode: "", Issuer: "", Subject: ""},
+	}
+	for _, a := range ids {
+		for _, b := range ids {
+			if got, want := ownedBy(owner(a), b), owner(a) == owner(b); got != want {
+				t.Errorf("ownedBy(owner(%+v), %+v) = %v, want %v", a, b, got, want)
+			}
+		}
+	}
+}

@@ -110,3 +110,38 @@ func TestTokenHash(t *testing.T) {
 		}
 	}
 }
+
+// TestVisible checks the word-at-a-time visible against the byte loop:
+// every byte value at every position of strings up to 19 bytes, and
+// mixtures of bad bytes.
+func TestVisible(t *testing.T) {
+	ref := func(s string) bool {
+		for i := 0; i < len(s); i++ {
+			if s[i] < 0x21 || s[i] > 0x7e {
+				return false
+			}
+		}
+		return true
+	}
+	for n := 0; n < 20; n++ {
+		base := []byte(strings.Repeat("aZ~!09-_.", 3)[:n])
+		if !visible(string(base)) {
+			t.Fatalf("visible(%q) = false", base)
+		}
+		for pos := 0; pos < n; pos++ {
+			for b := 0; b < 256; b++ {
+				s := append([]byte(nil), base...)
+				s[pos] = byte(b)
+				if got, want := visible(string(s)), ref(string(s)); got != want {
+					t.Fatalf("visible(%q) = %v, want %v", s, got, want)
+				}
+				if pos+1 < n {
+					s[pos+1] = byte(255 - b) // a neighbour that carries or borrows
+					if got, want := visible(string(s)), ref(string(s)); got != want {
+						t.Fatalf("visible(%q) = %v, want %v", s, got, want)
+					}
+				}
+			}
+		}
+	}
+}

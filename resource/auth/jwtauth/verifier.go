@@ -150,22 +150,36 @@ func NewVerifier(keys KeySet, cfg VerifierConfig) (*Verifier, error) {
 	return v, nil
 }
 
+// cached looks token up in the verification cache: hit reports a token
+// this verifier verified before, with its claims, or the error for a token
+// that has expired since; sum is the cache key (zero when the cache is off).
+func (v *Verifier) cached(token string) (c *Claims, sum [sha256.Size]byte, hit bool, err error) {
+	if v.cache == nil {
+		return nil, sum, false, nil
+	}
+	sum = auth.TokenHash(token)
+	c, ok := v.cache.Get(sum)
+	if !ok {
+		return nil, sum, false, nil
+	}
+	if !v.now().Before(c.ExpiresAt.Add(v.leeway)) {
+		v.cache.Remove(sum)
+		return nil, sum, true, auth.Invalid("token expired", nil)
+	}
+	v.hits.Add(1)
+	return c, sum, true, nil
+}
+
 // Verify checks token and returns its claims, or an *auth.Error: 401 with a
 // specific reason for a bad token, 503 when the signing keys cannot be
 // obtained. Claims are checked before the key is looked up, so a token that
 // would be rejected anyway never causes a JWKS fetch.
 func (v *Verifier) Verify(ctx context.Context, token string) (*Claims, error) {
-	var sum [sha256.Size]byte
+	c, sum, hit, err := v.cached(token)
+	if hit {
+		return c, err
+	}
 	if v.cache != nil {
-		sum = auth.TokenHash(token)
-		if c, ok := v.cache.Get(sum); ok {
-			if !v.now().Before(c.ExpiresAt.Add(v.leeway)) {
-				v.cache.Remove(sum)
-				return nil, auth.Invalid("token expired", nil)
-			}
-			v.hits.Add(1)
-			return c, nil
-		}
 		v.misses.Add(1)
 	}
 
@@ -173,7 +187,7 @@ func (v *Verifier) Verify(ctx context.Context, token string) (*Claims, error) {
 	if err != nil {
 		return nil, err
 	}
-	c, err := v.checkClaims(p)
+	c, err = v.checkClaims(p)
 	if err != nil {
 		return nil, err
 	}
