@@ -11,6 +11,7 @@ import (
 	"github.com/mark3labs/mcp-go/mcp"
 	"github.com/mark3labs/mcp-go/server"
 
+	"github.com/zscalermcp/zscaler-mcp/resource/auth"
 	"github.com/zscalermcp/zscaler-mcp/resource/jsonguard"
 )
 
@@ -204,15 +205,19 @@ type requestHeaderKey struct{}
 // withRequestHeader keeps the HTTP request header for the tool handlers:
 // mcp-go's own path hands it to them in CallToolRequest.Header through a
 // context key of its own, which the direct path cannot set; the registry's
-// handler wrapper (withHeader) fills it in from this one.
+// handler wrapper (wrapHandler) fills it in from this one.
 func withRequestHeader(ctx context.Context, h http.Header) context.Context {
 	return context.WithValue(ctx, requestHeaderKey{}, h)
 }
 
-// withHeader wraps a tool handler so that CallToolRequest.Header is the
-// HTTP request header on the direct path too.
-func withHeader(h server.ToolHandlerFunc) server.ToolHandlerFunc {
+// wrapHandler wraps every tool handler: it refuses a call without an
+// identity (see NewMCPServer) and makes CallToolRequest.Header the HTTP
+// request header on the direct path too.
+func wrapHandler(h server.ToolHandlerFunc) server.ToolHandlerFunc {
 	return func(ctx context.Context, req mcp.CallToolRequest) (*mcp.CallToolResult, error) {
+		if _, ok := auth.FromContext(ctx); !ok {
+			return mcp.NewToolResultError("no identity on this request"), nil
+		}
 		if len(req.Header) == 0 {
 			if hdr, ok := ctx.Value(requestHeaderKey{}).(http.Header); ok {
 				req.Header = hdr

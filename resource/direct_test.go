@@ -351,3 +351,45 @@ func TestEncodeToolResponseOthers(t *testing.T) {
 		}
 	}
 }
+
+// TestNoIdentityNoTools: a caller without an identity sees no tool and
+// cannot call one, with or without a per-caller filter; with an identity
+// it sees and calls them.
+func TestNoIdentityNoTools(t *testing.T) {
+	reg := NewRegistry()
+	if err := reg.Add(WhoamiTool()); err != nil {
+		t.Fatal(err)
+	}
+	all := func(context.Context, *auth.Identity, Tool) bool { return true }
+	for _, visible := range []VisibleFunc{nil, all} {
+		for _, withID := range []bool{false, true} {
+			c, err := client.NewInProcessClient(NewMCPServer("t", "1", reg, visible, nil))
+			if err != nil {
+				t.Fatal(err)
+			}
+			ctx := context.Background()
+			if withID {
+				ctx = StdioContext(ctx)
+			}
+			if err := c.Start(ctx); err != nil {
+				t.Fatal(err)
+			}
+			init := mcp.InitializeRequest{}
+			init.Params.ProtocolVersion = mcp.LATEST_PROTOCOL_VERSION
+			init.Params.ClientInfo = mcp.Implementation{Name: "t", Version: "1"}
+			if _, err := c.Initialize(ctx, init); err != nil {
+				t.Fatal(err)
+			}
+			list, err := c.ListTools(ctx, mcp.ListToolsRequest{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			res, err := c.CallTool(ctx, mcp.CallToolRequest{Params: mcp.CallToolParams{Name: "whoami"}})
+			called := err == nil && !res.IsError
+			if got := len(list.Tools) == 1 && called; got != withID || (!withID && (len(list.Tools) != 0 || called)) {
+				t.Errorf("filter %v, identity %v: listed %d tools, whoami callable %v (%v)", visible != nil, withID, len(list.Tools), called, err)
+			}
+			c.Close()
+		}
+	}
+}

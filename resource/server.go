@@ -92,18 +92,40 @@ type Server struct {
 }
 
 // NewMCPServer builds the mcp-go server with reg's tools behind the
-// per-caller filter; opts are added after the defaults.
-func NewMCPServer(name, version string, reg *Registry, visible VisibleFunc, opts ...server.ServerOption) *server.MCPServer {
-	s := server.NewMCPServer(name, version, append([]server.ServerOption{
+// per-caller filter; hooks (nil: none of the caller's) become the server's
+// hooks and opts are added after the defaults.
+//
+// A caller without an identity sees and calls no tool (the auth middleware
+// gives every HTTP request one, stdio installs its own). With a
+// VisibleFunc that is mcp-go's tool filter, which mcp-go applies to
+// tools/list and tools/call. Without one nothing differs per caller, so
+// the check is a tools/list hook and a check in each tool's handler, and
+// mcp-go's per-call filter (which copies the tool's definition on every
+// tools/call) is not installed.
+func NewMCPServer(name, version string, reg *Registry, visible VisibleFunc, hooks *server.Hooks, opts ...server.ServerOption) *server.MCPServer {
+	if hooks == nil {
+		hooks = &server.Hooks{}
+	}
+	base := []server.ServerOption{
 		server.WithToolCapabilities(false),
 		server.WithRecovery(),
-		server.WithToolFilter(reg.filter(visible)),
 		// Delete tools ask the human to confirm when the client can.
 		server.WithElicitation(),
 		server.WithInstructions("Tools for Zscaler services. Call whoami to see how you are authenticated."),
-	}, opts...)...)
+		server.WithHooks(hooks),
+	}
+	if visible != nil {
+		base = append(base, server.WithToolFilter(reg.filter(visible)))
+	} else {
+		hooks.AddAfterListTools(func(ctx context.Context, _ any, _ *mcp.ListToolsRequest, res *mcp.ListToolsResult) {
+			if _, ok := auth.FromContext(ctx); !ok {
+				res.Tools = []mcp.Tool{}
+			}
+		})
+	}
+	s := server.NewMCPServer(name, version, append(base, opts...)...)
 	for _, t := range reg.Tools() {
-		s.AddTool(t.Def, withHeader(t.Handler))
+		s.AddTool(t.Def, wrapHandler(t.Handler))
 	}
 	return s
 }
@@ -145,7 +167,7 @@ func New(cfg Config) (*Server, error) {
 	refuseHidden(hooks, cfg.Registry, cfg.Visible, cfg.HiddenReason)
 	direct := newDirectCalls(hooks, cfg.Registry)
 	s := &Server{
-		MCP:      NewMCPServer(cfg.Name, cfg.Version, cfg.Registry, cfg.Visible, server.WithHooks(hooks)),
+		MCP:      NewMCPServer(cfg.Name, cfg.Version, cfg.Registry, cfg.Visible, hooks),
 		Sessions: NewSessions(100_000, cfg.SessionIdle),
 		Metrics:  cfg.Metrics,
 		registry: cfg.Registry,

@@ -79,7 +79,7 @@ func serveStdio(ctx context.Context, cfg *config, logger *slog.Logger, stdin io.
 		return err
 	}
 	reg := ts.Registry
-	s := server.NewStdioServer(resource.NewMCPServer("zscaler-mcp", version, reg, nil))
+	s := server.NewStdioServer(resource.NewMCPServer("zscaler-mcp", version, reg, nil, nil))
 	s.SetErrorLogger(slog.NewLogLogger(logger.Handler(), slog.LevelError))
 	s.SetContextFunc(resource.StdioContext)
 	logger.Info("zscaler-mcp started", "version", version, "transport", "stdio", "tools", len(reg.Tools()), "write_tools", reg.WriteCount())

@@ -96,7 +96,7 @@ func TestZPAThroughMCPClient(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	c, err := client.NewInProcessClient(resource.NewMCPServer("zscaler-mcp-test", "0", reg, nil))
+	c, err := client.NewInProcessClient(resource.NewMCPServer("zscaler-mcp-test", "0", reg, nil, nil))
 	if err != nil {
 		t.Fatal(err)
 	}
