@@ -393,3 +393,69 @@ func TestNoIdentityNoTools(t *testing.T) {
 		}
 	}
 }
+
+// TestExpiredSessionsEnd: a streamable HTTP session whose binding expired
+// is ended in mcp-go too (as a DELETE would), so sessions never deleted by
+// their clients do not pile up; an SSE binding's expiry ends nothing.
+func TestExpiredSessionsEnd(t *testing.T) {
+	ts, s := directServer(t, true)
+	now := time.Now()
+	s.Sessions.now = func() time.Time { return now }
+	old := initSession(t, ts.URL, "alice")
+	if _, ok := s.direct.sessions.Load(old); !ok {
+		t.Fatal("session not registered")
+	}
+	now = now.Add(25 * time.Hour)   // past the default 24 h idle, past the sweep interval
+	initSession(t, ts.URL, "alice") // binding a new session sweeps
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		if _, ok := s.direct.sessions.Load(old); !ok {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("expired session still registered with mcp-go")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	h := map[string]string{"Content-Type": "application/json", "Authorization": "Bearer alice", "Mcp-Session-Id": old, "MCP-Protocol-Version": "2025-06-18"}
+	if code, _, body := rawMCP(t, ts.URL, `{"jsonrpc":"2.0","id":7,"method":"tools/call","params":{"name":"whoami"}}`, h); code != 404 {
+		t.Fatalf("expired session answered %d %s", code, body)
+	}
+}
+
+func TestSweepEndsOnlyStreamable(t *testing.T) {
+	s := NewSessions(100, time.Hour)
+	now := time.Now()
+	s.now = func() time.Time { return now }
+	ended := make(chan []string, 4)
+	s.onEnd = func(sids []string) { ended <- sids }
+	id := &auth.Identity{Mode: "test", Subject: "a"}
+	streamable, sse := s.bind(id, true), s.Bind(id)
+	now = now.Add(2 * time.Hour)
+	s.Bind(id)
+	select {
+	case got := <-ended:
+		if len(got) != 1 || got[0] != streamable {
+			t.Fatalf("ended %v, want only the streamable session %s (not the SSE one %s)", got, streamable, sse)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("no session ended")
+	}
+	// Eviction when full ends the evicted streamable session too.
+	small := NewSessions(2, time.Hour)
+	small.now = s.now
+	small.onEnd = s.onEnd
+	first := small.bind(id, true)
+	now = now.Add(time.Second)
+	small.bind(id, true)
+	now = now.Add(time.Second)
+	small.bind(id, true)
+	select {
+	case got := <-ended:
+		if len(got) != 1 || got[0] != first {
+			t.Fatalf("evicted %v, want %s", got, first)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("no session ended on eviction")
+	}
+}

@@ -191,6 +191,7 @@ func New(cfg Config) (*Server, error) {
 		server.WithSessionIdManagerResolver(resolver{s.Sessions}),
 		server.WithStreamableHTTPLogger(cfg.Logger),
 	)
+	s.Sessions.onEnd = endSessions(s.streamable)
 	s.sse = server.NewSSEServer(s.MCP,
 		server.WithSSEDisableLocalhostProtection(true),
 		server.WithBaseURL(cfg.Identity.PublicURL),

@@ -1,6 +1,7 @@
 package resource
 
 import (
+	"context"
 	"crypto/rand"
 	"encoding/base64"
 	"errors"
@@ -36,11 +37,17 @@ type Sessions struct {
 	mu        sync.RWMutex
 	owners    map[string]*binding
 	lastSweep time.Time
+
+	// onEnd, when set, is called (on its own goroutine) with the ids of
+	// streamable HTTP bindings dropped by a sweep, so the transport can end
+	// those sessions too (an SSE session ends with its stream).
+	onEnd func(sids []string)
 }
 
 type binding struct {
-	owner    string
-	lastSeen atomic.Int64 // unix nanoseconds
+	owner      string
+	streamable bool         // a streamable HTTP session (else SSE)
+	lastSeen   atomic.Int64 // unix nanoseconds
 }
 
 // NewSessions keeps at most max bindings, each for idle after its last use.
@@ -71,30 +78,41 @@ func ownedBy(o string, id *auth.Identity) bool {
 }
 
 // Bind creates a fresh session id owned by id.
-func (s *Sessions) Bind(id *auth.Identity) string {
+func (s *Sessions) Bind(id *auth.Identity) string { return s.bind(id, false) }
+
+// bind is Bind; streamable marks a streamable HTTP session, which onEnd
+// learns about when the binding is dropped.
+func (s *Sessions) bind(id *auth.Identity, streamable bool) string {
 	var b [24]byte
 	_, _ = rand.Read(b[:])
 	sid := base64.RawURLEncoding.EncodeToString(b[:])
 	now := s.now()
-	nb := &binding{owner: owner(id)}
+	nb := &binding{owner: owner(id), streamable: streamable}
 	nb.lastSeen.Store(now.UnixNano())
+	var ended []string
 	s.mu.Lock()
-	defer s.mu.Unlock()
 	if len(s.owners) >= s.max || now.Sub(s.lastSweep) > time.Minute {
-		s.sweepLocked(now)
+		ended = s.sweepLocked(now)
 	}
 	s.owners[sid] = nb
+	s.mu.Unlock()
+	if len(ended) > 0 && s.onEnd != nil {
+		go s.onEnd(ended)
+	}
 	return sid
 }
 
 // sweepLocked drops expired bindings and, if still full, the least
-// recently used ones.
-func (s *Sessions) sweepLocked(now time.Time) {
+// recently used ones, and returns the ids of the streamable HTTP ones.
+func (s *Sessions) sweepLocked(now time.Time) (ended []string) {
 	s.lastSweep = now
 	cutoff := now.Add(-s.idle).UnixNano()
 	for sid, b := range s.owners {
 		if b.lastSeen.Load() < cutoff {
 			delete(s.owners, sid)
+			if b.streamable {
+				ended = append(ended, sid)
+			}
 		}
 	}
 	for len(s.owners) >= s.max {
@@ -104,8 +122,12 @@ func (s *Sessions) sweepLocked(now time.Time) {
 				oldest, at = sid, t
 			}
 		}
+		if s.owners[oldest].streamable {
+			ended = append(ended, oldest)
+		}
 		delete(s.owners, oldest)
 	}
+	return ended
 }
 
 // Check reports whether sid exists, is not idle-expired and belongs to id,
@@ -162,13 +184,43 @@ func (s *Sessions) Guard(next http.Handler) http.Handler {
 	})
 }
 
+// internalKey marks the server's own requests to mcp-go (endSessions).
+type internalKey struct{}
+
+// endSessions ends streamable HTTP sessions whose bindings expired, the way
+// a client's DELETE ends one: mcp-go forgets the session and its transport
+// state (it has no idle timer of its own here; see directCalls). Without
+// this a session its client never deleted would stay registered for the
+// life of the process.
+func endSessions(h http.Handler) func(sids []string) {
+	return func(sids []string) {
+		ctx := context.WithValue(context.Background(), internalKey{}, true)
+		for _, sid := range sids {
+			req, err := http.NewRequestWithContext(ctx, http.MethodDelete, "/mcp", nil)
+			if err != nil {
+				continue
+			}
+			req.Header.Set(server.HeaderKeySessionID, sid)
+			h.ServeHTTP(discard{}, req)
+		}
+	}
+}
+
+// discard is a ResponseWriter that drops what it is given.
+type discard struct{}
+
+func (discard) Header() http.Header         { return http.Header{} }
+func (discard) Write(b []byte) (int, error) { return len(b), nil }
+func (discard) WriteHeader(int)             {}
+
 // resolver adapts Sessions to mcp-go's streamable HTTP session manager: ids
 // are generated bound to the identity of the initialize request.
 type resolver struct{ s *Sessions }
 
 func (rv resolver) ResolveSessionIdManager(r *http.Request) server.SessionIdManager {
-	if r == nil {
-		// mcp-go's own shutdown path (CloseSessions) has no request.
+	if r == nil || r.Context().Value(internalKey{}) != nil {
+		// mcp-go's own shutdown path (CloseSessions) has no request;
+		// endSessions marks its own.
 		return &boundManager{s: rv.s, internal: true}
 	}
 	id, _ := auth.FromContext(r.Context())
@@ -187,7 +239,7 @@ func (m *boundManager) Generate() string {
 	if m.id == nil {
 		return "" // unreachable: the auth middleware runs first
 	}
-	return m.s.Bind(m.id)
+	return m.s.bind(m.id, true)
 }
 
 func (m *boundManager) Validate(sid string) (bool, error) {
