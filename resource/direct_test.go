@@ -24,7 +24,6 @@ import (
 // quiet_interactive is marked Interactive without eliciting.
 func directServer(t *testing.T, direct bool) (*httptest.Server, *Server) {
 	t.Helper()
-	reg := NewRegistry()
 	echo := func(_ context.Context, req mcp.CallToolRequest) (*mcp.CallToolResult, error) {
 		return mcp.NewToolResultStructured(map[string]any{"args": req.GetArguments(), "x_test": req.Header.Get("X-Test")}, "echo"), nil
 	}
@@ -40,36 +39,16 @@ func directServer(t *testing.T, direct bool) (*httptest.Server, *Server) {
 		}
 		return mcp.NewToolResultText("answer: " + string(res.Action)), nil
 	}
-	for _, tl := range []Tool{
+	return startTestServer(t, []Tool{
 		WhoamiTool(),
 		{Def: mcp.NewTool("echo"), Handler: echo},
 		{Def: mcp.NewTool("fail"), Handler: fail},
 		{Def: mcp.NewTool("confirm"), Handler: confirm, Interactive: true},
 		{Def: mcp.NewTool("quiet_interactive"), Handler: okHandler, Interactive: true},
-	} {
-		if err := reg.Add(tl); err != nil {
-			t.Fatal(err)
-		}
-	}
-	ts := httptest.NewUnstartedServer(nil)
-	ts.Start()
-	t.Cleanup(ts.Close)
-	s, err := New(Config{
-		Name: "t", Version: "1",
-		Identity: Identity{PublicURL: ts.URL, LoopbackBind: true},
-		Auth: auth.Options{Validators: []Validator{scopedValidator{
-			"alice": {Mode: "test", Subject: "alice", Scopes: auth.DefaultScopes},
-			"bob":   {Mode: "test", Subject: "bob", Scopes: auth.DefaultScopes},
-		}}},
-		AllowedHosts: []string{"*"},
-		Registry:     reg,
-		noDirect:     !direct,
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ts.Config.Handler = s.Handler
-	return ts, s
+	}, scopedValidator{
+		"alice": {Mode: "test", Subject: "alice", Scopes: auth.DefaultScopes},
+		"bob":   {Mode: "test", Subject: "bob", Scopes: auth.DefaultScopes},
+	}, func(c *Config) { c.noDirect = !direct })
 }
 
 // rawMCP sends one POST to /mcp with the given headers.

@@ -27,12 +27,29 @@ func (s scopedValidator) Validate(_ context.Context, _ *http.Request, c auth.Cre
 
 func newTestServer(t *testing.T, visible VisibleFunc, prm *PRM) *httptest.Server {
 	t.Helper()
-	reg := NewRegistry()
-	for _, tl := range []Tool{
+	ts, _ := startTestServer(t, []Tool{
 		WhoamiTool(),
 		{Def: mcp.NewTool("zia_delete_thing"), Handler: okHandler, Service: "zia", Write: true},
 		{Def: mcp.NewTool("zpa_list_things"), Handler: okHandler, Service: "zpa"},
-	} {
+	}, scopedValidator{
+		"reader": {Mode: "test", Subject: "r", Scopes: []string{auth.ScopeRead}},
+		"writer": {Mode: "test", Subject: "w", Scopes: []string{auth.ScopeRead, auth.ScopeWrite}},
+		"none":   {Mode: "test", Subject: "n", Scopes: nil},
+		"zpa":    {Mode: "test", Subject: "z", Scopes: auth.DefaultScopes, Claims: map[string]any{"svc": "zpa"}},
+	}, func(c *Config) {
+		c.PRM = prm
+		c.Visible = visible
+	})
+	return ts
+}
+
+// startTestServer starts a resource server on loopback with tools and the
+// bearer tokens of tokens (any Host allowed); edit, if set, adjusts the
+// config first.
+func startTestServer(t *testing.T, tools []Tool, tokens scopedValidator, edit func(*Config)) (*httptest.Server, *Server) {
+	t.Helper()
+	reg := NewRegistry()
+	for _, tl := range tools {
 		if err := reg.Add(tl); err != nil {
 			t.Fatal(err)
 		}
@@ -40,25 +57,22 @@ func newTestServer(t *testing.T, visible VisibleFunc, prm *PRM) *httptest.Server
 	ts := httptest.NewUnstartedServer(nil)
 	ts.Start()
 	t.Cleanup(ts.Close)
-	s, err := New(Config{
+	cfg := Config{
 		Name: "t", Version: "1",
-		Identity: Identity{PublicURL: ts.URL, LoopbackBind: true},
-		Auth: auth.Options{Validators: []Validator{scopedValidator{
-			"reader": {Mode: "test", Subject: "r", Scopes: []string{auth.ScopeRead}},
-			"writer": {Mode: "test", Subject: "w", Scopes: []string{auth.ScopeRead, auth.ScopeWrite}},
-			"none":   {Mode: "test", Subject: "n", Scopes: nil},
-			"zpa":    {Mode: "test", Subject: "z", Scopes: auth.DefaultScopes, Claims: map[string]any{"svc": "zpa"}},
-		}}},
-		PRM:          prm,
+		Identity:     Identity{PublicURL: ts.URL, LoopbackBind: true},
+		Auth:         auth.Options{Validators: []Validator{tokens}},
 		AllowedHosts: []string{"*"},
 		Registry:     reg,
-		Visible:      visible,
-	})
+	}
+	if edit != nil {
+		edit(&cfg)
+	}
+	s, err := New(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
 	ts.Config.Handler = s.Handler
-	return ts
+	return ts, s
 }
 
 // Validator is a local alias so the table above reads well.
