@@ -92,10 +92,11 @@ func (r *Registry) WriteCount() int {
 	return n
 }
 
-// filter returns the mcp-go tool filter: a tool is shown (and callable) only
-// when the request carries an identity and visible admits it. Without an
-// identity nothing is shown: the auth middleware guarantees one on every
-// HTTP request, and stdio installs its own.
+// filter returns the mcp-go tool filter for a per-caller visible (not nil):
+// a tool is shown (and callable) only when the request carries an identity
+// and visible admits it. Without an identity nothing is shown: the auth
+// middleware guarantees one on every HTTP request, and stdio installs its
+// own.
 func (r *Registry) filter(visible VisibleFunc) server.ToolFilterFunc {
 	return func(ctx context.Context, tools []mcp.Tool) []mcp.Tool {
 		id, ok := auth.FromContext(ctx)
@@ -104,7 +105,7 @@ func (r *Registry) filter(visible VisibleFunc) server.ToolFilterFunc {
 		}
 		keep := func(m mcp.Tool) bool {
 			t, known := r.tools[m.Name]
-			return known && (visible == nil || visible(ctx, id, t))
+			return known && visible(ctx, id, t)
 		}
 		// Copy only when something is hidden: this runs on every tools/call.
 		for i, m := range tools {
