@@ -273,6 +273,12 @@ func TestMCPRemoteOIDCProxy(t *testing.T) {
 			if want := "between local STDIO and remote " + r.Remote; !strings.Contains(p.Stderr.String(), want) {
 				t.Errorf("mcp-remote did not use %s:\n%s", r.Remote, p.Stderr)
 			}
+			// Over streamable HTTP, mcp-remote's tool calls take the direct
+			// path (resource/direct.go); over SSE there is none.
+			direct := metricSum(t, srv, "zscaler_mcp_direct_tool_calls_total")
+			if wantDirect := r.Remote == streamableClass; (direct > 0) != wantDirect {
+				t.Errorf("%d tool calls served by the direct path over %s", direct, r.Remote)
+			}
 			if err := p.Close(); err != nil {
 				t.Errorf("mcp-remote did not exit cleanly when its stdin closed: %v\n%s", err, p.Stderr)
 			}
@@ -391,6 +397,13 @@ func callWhoami(t *testing.T, p *proxy, srv *server) whoamiResult {
 // /token requests it answered with 200.
 func tokenRequests(t *testing.T, srv *server) int {
 	t.Helper()
+	return metricSum(t, srv, "zscaler_mcp_http_requests_total{", `route="/token"`, `method="POST"`, `status="200"`)
+}
+
+// metricSum reads the server's /metrics and adds up the series whose line
+// starts with prefix and contains every one of labels.
+func metricSum(t *testing.T, srv *server, prefix string, labels ...string) int {
+	t.Helper()
 	c := &http.Client{Timeout: 5 * time.Second}
 	resp, err := c.Get(fmt.Sprintf("http://127.0.0.1:%d/metrics", srv.Port))
 	if err != nil {
@@ -403,11 +416,16 @@ func tokenRequests(t *testing.T, srv *server) int {
 	n := 0
 	sc := bufio.NewScanner(resp.Body)
 	sc.Buffer(make([]byte, 64*1024), 1024*1024)
+lines:
 	for sc.Scan() {
 		line := sc.Text()
-		if !strings.HasPrefix(line, "zscaler_mcp_http_requests_total{") ||
-			!strings.Contains(line, `route="/token"`) || !strings.Contains(line, `method="POST"`) || !strings.Contains(line, `status="200"`) {
+		if !strings.HasPrefix(line, prefix) {
 			continue
+		}
+		for _, l := range labels {
+			if !strings.Contains(line, l) {
+				continue lines
+			}
 		}
 		f := strings.Fields(line)
 		v, err := strconv.ParseFloat(f[len(f)-1], 64)

@@ -61,7 +61,7 @@ type directCalls struct {
 	next     http.Handler
 
 	sessions sync.Map     // session id → server.ClientSession (streamable HTTP only)
-	served   atomic.Int64 // calls served directly (tests)
+	served   atomic.Int64 // calls served directly (metrics, tests)
 }
 
 // newDirectCalls wires d to hooks, which must be the MCPServer's, so it

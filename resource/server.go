@@ -16,6 +16,7 @@ import (
 	"github.com/go-chi/chi/v5/middleware"
 	"github.com/mark3labs/mcp-go/mcp"
 	"github.com/mark3labs/mcp-go/server"
+	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/zscalermcp/zscaler-mcp/resource/auth"
 	"github.com/zscalermcp/zscaler-mcp/resource/hardening"
@@ -192,6 +193,10 @@ func New(cfg Config) (*Server, error) {
 		server.WithStreamableHTTPLogger(cfg.Logger),
 	)
 	s.Sessions.onEnd = endSessions(s.streamable)
+	cfg.Metrics.Registry.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{
+		Name: "zscaler_mcp_direct_tool_calls_total",
+		Help: "tools/call requests on /mcp served straight from the MCP server rather than through mcp-go's streamable HTTP handler.",
+	}, func() float64 { return float64(direct.served.Load()) }))
 	s.sse = server.NewSSEServer(s.MCP,
 		server.WithSSEDisableLocalhostProtection(true),
 		server.WithBaseURL(cfg.Identity.PublicURL),
