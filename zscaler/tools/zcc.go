@@ -149,5 +149,5 @@ func zccObjectOrList(raw json.RawMessage) (any, error) {
 	if err := json.Unmarshal(raw, &list); err != nil {
 		return nil, fmt.Errorf("zcc: unexpected answer: %w", err)
 	}
-	return ziaResult(list, false), nil
+	return listOf(list, false), nil
 }

@@ -158,7 +158,7 @@ func zdxListApps(ctx context.Context, c *zscaler.Client, a zpaArgs) (any, error)
 	if err := c.Do(ctx, zscaler.Request{Service: "zdx", Path: zdxPath("apps"), Query: q}, &apps); err != nil {
 		return nil, err
 	}
-	return zpaListOf(apps, false), nil
+	return listOf(apps, false), nil
 }
 
 func zdxScoreTrend(ctx context.Context, c *zscaler.Client, a zpaArgs) (any, error) {

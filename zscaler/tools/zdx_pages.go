@@ -13,7 +13,7 @@ import (
 // key and a next_offset (string, number, or null when the list is done)
 // that the next request sends as offset (zscaler-sdk-go
 // zscaler/zdx/services/reports/devices/types.go GetDevicesFilters.Offset).
-func zdxCollect(ctx context.Context, c *zscaler.Client, path string, query url.Values, key string, maxItems int) (zpaListResult, error) {
+func zdxCollect(ctx context.Context, c *zscaler.Client, path string, query url.Values, key string, maxItems int) (listResult, error) {
 	offset := ""
 	items, truncated, err := zscaler.CollectPages(ctx, maxItems, func(ctx context.Context, page int) ([]map[string]any, bool, error) {
 		q := url.Values{}
@@ -43,9 +43,9 @@ func zdxCollect(ctx context.Context, c *zscaler.Client, path string, query url.V
 		return list, more, nil
 	})
 	if err != nil {
-		return zpaListResult{}, err
+		return listResult{}, err
 	}
-	return zpaListOf(items, truncated), nil
+	return listOf(items, truncated), nil
 }
 
 func zdxOffset(v any) string {

@@ -91,7 +91,7 @@ func ziaDeleteByID(name, title, desc, toolset, path, idHelp string) Spec {
 			if err := c.Do(ctx, zscaler.Request{Service: "zia", Method: http.MethodDelete, Path: ziaIDPath(path, id)}, nil); err != nil {
 				return nil, err
 			}
-			return ziaDeleted{Deleted: true, ID: strconv.Itoa(id)}, nil
+			return deletedResult{Deleted: true, ID: strconv.Itoa(id)}, nil
 		},
 	}
 }

@@ -23,21 +23,6 @@ import (
 // zia/services/common: defaultPageSize 1000); the tools ask for full pages.
 const ziaMaxPageSize = 1000
 
-// ziaListResult is what every list tool returns: an object (MCP structured
-// content must be one), with truncated telling the agent that max_items cut
-// the list short and it should narrow the search.
-type ziaListResult struct {
-	Count     int              `json:"count"`
-	Truncated bool             `json:"truncated"`
-	Items     []map[string]any `json:"items"`
-}
-
-// ziaDeleted is what delete tools return.
-type ziaDeleted struct {
-	Deleted bool   `json:"deleted"`
-	ID      string `json:"id"`
-}
-
 // ziaArgs reads tool arguments strictly: a wrong type or an out-of-range
 // value is an *ArgError naming the argument, never a silent default. The
 // framework has already refused unknown argument names; ZIA and ZCC specs
@@ -239,7 +224,7 @@ func (a ziaArgs) listOpts(maxPage int) (ziaListOpts, error) {
 // parameters, 1-based; a short page is the last one) and returns the
 // result. keep, when not nil, filters items client-side (for APIs without a
 // server-side search).
-func ziaCollect(ctx context.Context, c *zscaler.Client, service, path string, q url.Values, o ziaListOpts, keep func(map[string]any) bool) (ziaListResult, error) {
+func ziaCollect(ctx context.Context, c *zscaler.Client, service, path string, q url.Values, o ziaListOpts, keep func(map[string]any) bool) (listResult, error) {
 	return ziaCollectWith(ctx, o, keep, func(ctx context.Context, page int) ([]map[string]any, bool, error) {
 		pq := url.Values{}
 		for k, v := range q {
@@ -259,7 +244,7 @@ func ziaCollect(ctx context.Context, c *zscaler.Client, service, path string, q 
 // each page. A page that keep empties entirely does not end the walk: the
 // next API page is fetched within the same step (CollectPages stops on an
 // empty step), so the API page number is tracked here.
-func ziaCollectWith(ctx context.Context, o ziaListOpts, keep func(map[string]any) bool, fetch func(ctx context.Context, page int) ([]map[string]any, bool, error)) (ziaListResult, error) {
+func ziaCollectWith(ctx context.Context, o ziaListOpts, keep func(map[string]any) bool, fetch func(ctx context.Context, page int) ([]map[string]any, bool, error)) (listResult, error) {
 	next := 1
 	items, truncated, err := zscaler.CollectPages(ctx, o.maxItems, func(ctx context.Context, _ int) ([]map[string]any, bool, error) {
 		for {
@@ -286,16 +271,9 @@ func ziaCollectWith(ctx context.Context, o ziaListOpts, keep func(map[string]any
 		}
 	})
 	if err != nil {
-		return ziaListResult{}, err
+		return listResult{}, err
 	}
-	return ziaResult(items, truncated), nil
-}
-
-func ziaResult(items []map[string]any, truncated bool) ziaListResult {
-	if items == nil {
-		items = []map[string]any{}
-	}
-	return ziaListResult{Count: len(items), Truncated: truncated, Items: items}
+	return listOf(items, truncated), nil
 }
 
 // ziaNameMatches returns a filter matching search (case-insensitive
@@ -354,7 +332,7 @@ func ziaConverted(specs []Spec) []Spec {
 const ziaActivationNote = " ZIA changes are staged: they take effect after zia_activate_changes."
 
 // ziaTrim filters an unpaged list with keep (nil keeps all) and cuts it to max.
-func ziaTrim(all []map[string]any, keep func(map[string]any) bool, max int) ziaListResult {
+func ziaTrim(all []map[string]any, keep func(map[string]any) bool, max int) listResult {
 	if keep != nil {
 		kept := make([]map[string]any, 0, len(all))
 		for _, it := range all {
@@ -365,7 +343,7 @@ func ziaTrim(all []map[string]any, keep func(map[string]any) bool, max int) ziaL
 		all = kept
 	}
 	if len(all) > max {
-		return ziaResult(all[:max], true)
+		return listOf(all[:max], true)
 	}
-	return ziaResult(all, false)
+	return listOf(all, false)
 }

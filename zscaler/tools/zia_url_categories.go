@@ -174,7 +174,7 @@ func ziaURLCategorySpecs() []Spec {
 				if err := c.Do(ctx, zscaler.Request{Service: "zia", Method: http.MethodPost, Path: ziaAPI + "/urlLookup", Body: urls}, &out); err != nil {
 					return nil, err
 				}
-				return ziaResult(out, false), nil
+				return listOf(out, false), nil
 			},
 		},
 		{
@@ -268,7 +268,7 @@ func ziaURLCategorySpecs() []Spec {
 				if err := c.Do(ctx, zscaler.Request{Service: "zia", Method: http.MethodDelete, Path: ziaURLCategoriesPath + "/" + url.PathEscape(id)}, nil); err != nil {
 					return nil, err
 				}
-				return ziaDeleted{Deleted: true, ID: id}, nil
+				return deletedResult{Deleted: true, ID: id}, nil
 			},
 		},
 	}

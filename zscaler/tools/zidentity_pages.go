@@ -17,7 +17,7 @@ const zidMaxLimit = 1000
 // previous one plus the records received (the server may send fewer than
 // limit), and the list ends when next_link is absent, as in the SDK's
 // ReadAllPagesWithPagination.
-func zidCollect(ctx context.Context, c *zscaler.Client, path string, query url.Values, maxItems int) (zpaListResult, error) {
+func zidCollect(ctx context.Context, c *zscaler.Client, path string, query url.Values, maxItems int) (listResult, error) {
 	limit := min(zidMaxLimit, max(maxItems, 1))
 	offset := 0
 	items, truncated, err := zscaler.CollectPages(ctx, maxItems, func(ctx context.Context, page int) ([]map[string]any, bool, error) {
@@ -38,7 +38,7 @@ func zidCollect(ctx context.Context, c *zscaler.Client, path string, query url.V
 		return out.Records, out.NextLink != "", nil
 	})
 	if err != nil {
-		return zpaListResult{}, err
+		return listResult{}, err
 	}
-	return zpaListOf(items, truncated), nil
+	return listOf(items, truncated), nil
 }

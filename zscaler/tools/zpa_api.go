@@ -39,7 +39,7 @@ func zpaPath(c *zscaler.Client, version string, segments ...string) (string, err
 // zpaList collects a ZPA list across pages: query page and pagesize,
 // answer {"totalPages": "3", "list": [...]} with totalPages a string (or a
 // number), as the SDK's getAllPagesGenericWithCustomFilters reads it.
-func zpaList(ctx context.Context, c *zscaler.Client, path string, query url.Values, maxItems int) (zpaListResult, error) {
+func zpaList(ctx context.Context, c *zscaler.Client, path string, query url.Values, maxItems int) (listResult, error) {
 	size := min(zpaPageSize, max(maxItems, 1))
 	items, truncated, err := zscaler.CollectPages(ctx, maxItems, func(ctx context.Context, page int) ([]map[string]any, bool, error) {
 		q := url.Values{}
@@ -62,9 +62,9 @@ func zpaList(ctx context.Context, c *zscaler.Client, path string, query url.Valu
 		return out.List, page < total, nil
 	})
 	if err != nil {
-		return zpaListResult{}, err
+		return listResult{}, err
 	}
-	return zpaListOf(items, truncated), nil
+	return listOf(items, truncated), nil
 }
 
 func zpaTotalPages(v any) (int, error) {
@@ -139,7 +139,7 @@ func zpaDeleteRun(collection string) func(ctx context.Context, c *zscaler.Client
 		if err := zpaDo(ctx, c, http.MethodDelete, nil, nil, nil, collection, id); err != nil {
 			return nil, err
 		}
-		return zpaDeleted{Deleted: true, ID: id}, nil
+		return deletedResult{Deleted: true, ID: id}, nil
 	}
 }
 

@@ -69,23 +69,3 @@ func zpaMaxItemsParam() mcp.ToolOption {
 		mcp.Description("Stop after this many items (default and maximum "+strconv.Itoa(zscaler.DefaultMaxItems)+"); the answer's truncated flag says when more exist."))
 }
 
-// zpaListResult is the answer of every list tool: the items collected
-// across pages, their count, and whether max_items cut the list short.
-type zpaListResult struct {
-	Items     []map[string]any `json:"items"`
-	Count     int              `json:"count"`
-	Truncated bool             `json:"truncated"`
-}
-
-func zpaListOf(items []map[string]any, truncated bool) zpaListResult {
-	if items == nil {
-		items = []map[string]any{}
-	}
-	return zpaListResult{Items: items, Count: len(items), Truncated: truncated}
-}
-
-// zpaDeleted is the answer of delete tools.
-type zpaDeleted struct {
-	Deleted bool   `json:"deleted"`
-	ID      string `json:"id"`
-}

@@ -186,7 +186,7 @@ func zpaDeleteAppSegment(ctx context.Context, c *zscaler.Client, a zpaArgs) (any
 	if err := zpaDo(ctx, c, http.MethodDelete, q, nil, nil, "application", id); err != nil {
 		return nil, err
 	}
-	return zpaDeleted{Deleted: true, ID: id}, nil
+	return deletedResult{Deleted: true, ID: id}, nil
 }
 
 func zpaSegmentGroupSpecs() []Spec {

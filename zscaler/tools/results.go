@@ -1,0 +1,25 @@
+package tools
+
+// listResult is what every list tool returns: an object (MCP structured
+// content must be one) with the items collected across pages, their count,
+// and truncated telling the agent that max_items cut the list short and it
+// should narrow the search.
+type listResult struct {
+	Count     int              `json:"count"`
+	Truncated bool             `json:"truncated"`
+	Items     []map[string]any `json:"items"`
+}
+
+// listOf is the listResult of items (never a null list).
+func listOf(items []map[string]any, truncated bool) listResult {
+	if items == nil {
+		items = []map[string]any{}
+	}
+	return listResult{Count: len(items), Truncated: truncated, Items: items}
+}
+
+// deletedResult is what delete tools return.
+type deletedResult struct {
+	Deleted bool   `json:"deleted"`
+	ID      string `json:"id"`
+}
