@@ -2,13 +2,11 @@ package main
 
 import (
 	"context"
-	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"slices"
-	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -113,22 +111,6 @@ func newEntitlementRig(tb testing.TB, filter bool) *entitlementRig {
 	return &entitlementRig{c: c}
 }
 
-// callTool runs one tools/call of name on s and returns the payload.
-func callTool(ctx context.Context, s *session, name string) ([]byte, error) {
-	s.body = append(s.body[:0], `{"jsonrpc":"2.0","id":`...)
-	s.body = strconv.AppendInt(s.body, int64(s.nextID), 10)
-	s.body = append(s.body, `,"method":"tools/call","params":{"name":"`+name+`","arguments":{}}}`...)
-	s.nextID++
-	status, _, payload, err := s.c.post(ctx, s.hc, s.header, s.body, &s.resp)
-	if err != nil {
-		return nil, err
-	}
-	if status != http.StatusOK {
-		return nil, fmt.Errorf("HTTP %d: %.200s", status, s.resp.String())
-	}
-	return payload, checkRPC(payload, true)
-}
-
 // TestEntitlementRig checks what the benchmark measures: with the filter
 // on, the ZIA-only caller's zia tool works and the zpa tool is refused;
 // with it off, both run.
@@ -139,11 +121,11 @@ func TestEntitlementRig(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		p, err := callTool(context.Background(), s, "zia_list_url_categories")
+		p, err := s.callTool(context.Background(), "zia_list_url_categories")
 		if err != nil || !strings.Contains(string(p), "Finance") {
 			t.Fatalf("filter=%v: zia tool: %v %s", filter, err, p)
 		}
-		_, err = callTool(context.Background(), s, "zpa_list_segment_groups")
+		_, err = s.callTool(context.Background(), "zpa_list_segment_groups")
 		if filter && (err == nil || !strings.Contains(err.Error(), "hidden from this caller")) {
 			t.Fatalf("filter on: zpa tool not refused: %v", err)
 		}
@@ -185,7 +167,7 @@ func BenchmarkEntitlementFilter(b *testing.B) {
 					return
 				}
 				for pb.Next() {
-					if _, err := callTool(context.Background(), s, "zia_list_url_categories"); err != nil {
+					if _, err := s.callTool(context.Background(), "zia_list_url_categories"); err != nil {
 						fail(err)
 					}
 				}
@@ -221,7 +203,7 @@ func BenchmarkEntitlementFilterPaired(b *testing.B) {
 		for k := range 2 {
 			side := (i + k) % 2
 			t0 := time.Now()
-			if _, err := callTool(ctx, sessions[side], "zia_list_url_categories"); err != nil {
+			if _, err := sessions[side].callTool(ctx, "zia_list_url_categories"); err != nil {
 				b.Fatal(err)
 			}
 			samples[side] = append(samples[side], time.Since(t0))

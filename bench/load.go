@@ -231,9 +231,17 @@ func checkRPC(payload []byte, tool bool) error {
 
 // callWhoami runs one tools/call whoami and returns the JSON-RPC payload.
 func (s *session) callWhoami(ctx context.Context) ([]byte, error) {
+	return s.callTool(ctx, "whoami")
+}
+
+// callTool runs one tools/call of name (no arguments) and returns the
+// JSON-RPC payload; a JSON-RPC or tool error is an error.
+func (s *session) callTool(ctx context.Context, name string) ([]byte, error) {
 	s.body = append(s.body[:0], `{"jsonrpc":"2.0","id":`...)
 	s.body = strconv.AppendInt(s.body, int64(s.nextID), 10)
-	s.body = append(s.body, `,"method":"tools/call","params":{"name":"whoami","arguments":{}}}`...)
+	s.body = append(s.body, `,"method":"tools/call","params":{"name":"`...)
+	s.body = append(s.body, name...)
+	s.body = append(s.body, `","arguments":{}}}`...)
 	s.nextID++
 	status, _, payload, err := s.c.post(ctx, s.hc, s.header, s.body, &s.resp)
 	if err != nil {
