@@ -1,5 +1,7 @@
 package tools
 
+import "net/url"
+
 // listResult is what every list tool returns: an object (MCP structured
 // content must be one) with the items collected across pages, their count,
 // and truncated telling the agent that max_items cut the list short and it
@@ -22,4 +24,14 @@ func listOf(items []map[string]any, truncated bool) listResult {
 type deletedResult struct {
 	Deleted bool   `json:"deleted"`
 	ID      string `json:"id"`
+}
+
+// pageQuery returns a copy of query (never nil) for one page's request, to
+// which the caller adds the page's own parameters.
+func pageQuery(query url.Values) url.Values {
+	q := make(url.Values, len(query)+2)
+	for k, v := range query {
+		q[k] = v
+	}
+	return q
 }

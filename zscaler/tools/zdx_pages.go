@@ -16,10 +16,7 @@ import (
 func zdxCollect(ctx context.Context, c *zscaler.Client, path string, query url.Values, key string, maxItems int) (listResult, error) {
 	offset := ""
 	items, truncated, err := zscaler.CollectPages(ctx, maxItems, func(ctx context.Context, page int) ([]map[string]any, bool, error) {
-		q := url.Values{}
-		for k, v := range query {
-			q[k] = v
-		}
+		q := pageQuery(query)
 		if offset != "" {
 			q.Set("offset", offset)
 		}

@@ -226,10 +226,7 @@ func (a ziaArgs) listOpts(maxPage int) (ziaListOpts, error) {
 // server-side search).
 func ziaCollect(ctx context.Context, c *zscaler.Client, service, path string, q url.Values, o ziaListOpts, keep func(map[string]any) bool) (listResult, error) {
 	return ziaCollectWith(ctx, o, keep, func(ctx context.Context, page int) ([]map[string]any, bool, error) {
-		pq := url.Values{}
-		for k, v := range q {
-			pq[k] = v
-		}
+		pq := pageQuery(q)
 		pq.Set("page", strconv.Itoa(page))
 		pq.Set("pageSize", strconv.Itoa(o.pageSize))
 		var raw []map[string]any

@@ -21,10 +21,7 @@ func zidCollect(ctx context.Context, c *zscaler.Client, path string, query url.V
 	limit := min(zidMaxLimit, max(maxItems, 1))
 	offset := 0
 	items, truncated, err := zscaler.CollectPages(ctx, maxItems, func(ctx context.Context, page int) ([]map[string]any, bool, error) {
-		q := url.Values{}
-		for k, v := range query {
-			q[k] = v
-		}
+		q := pageQuery(query)
 		q.Set("offset", strconv.Itoa(offset))
 		q.Set("limit", strconv.Itoa(limit))
 		var out struct {

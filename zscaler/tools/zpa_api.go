@@ -42,10 +42,7 @@ func zpaPath(c *zscaler.Client, version string, segments ...string) (string, err
 func zpaList(ctx context.Context, c *zscaler.Client, path string, query url.Values, maxItems int) (listResult, error) {
 	size := min(zpaPageSize, max(maxItems, 1))
 	items, truncated, err := zscaler.CollectPages(ctx, maxItems, func(ctx context.Context, page int) ([]map[string]any, bool, error) {
-		q := url.Values{}
-		for k, v := range query {
-			q[k] = v
-		}
+		q := pageQuery(query)
 		q.Set("page", strconv.Itoa(page))
 		q.Set("pagesize", strconv.Itoa(size))
 		var out struct {

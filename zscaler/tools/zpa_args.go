@@ -68,4 +68,3 @@ func zpaMaxItemsParam() mcp.ToolOption {
 	return mcp.WithInteger("max_items", mcp.Min(1), mcp.Max(zscaler.DefaultMaxItems),
 		mcp.Description("Stop after this many items (default and maximum "+strconv.Itoa(zscaler.DefaultMaxItems)+"); the answer's truncated flag says when more exist."))
 }
-
